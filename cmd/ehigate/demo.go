@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ehigate/ehigate/configs"
+	"github.com/ehigate/ehigate/gateway/demo"
+	"github.com/ehigate/ehigate/telemetry"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "gateway `address`")
+	patients := fs.Int("patients", 25, "synthetic patients to generate")
+	dir := fs.String("dir", "", "`folder` for the demo's config and record store (default: a new temporary folder)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *patients < 1 || *patients > 100000 {
+		fmt.Fprintln(stderr, "ehigate demo: --patients must be between 1 and 100000")
+		return errUsage
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "ehigate-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	} else if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+
+	// The demo EHR: an in-memory FHIR server on loopback.
+	up := demo.NewServer(demo.Options{BasePath: "/fhir"})
+	for _, r := range demo.Generate(*patients, 1, time.Now()) {
+		if err := up.Put(r); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
+	upLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	upSrv := &http.Server{Handler: up, ReadHeaderTimeout: 10 * time.Second}
+	go upSrv.Serve(upLn)
+	defer upSrv.Close()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("gateway listener: %w (try --listen 127.0.0.1:0)", err)
+	}
+	public := "http://" + ln.Addr().String() + "/fhir"
+	cfgFile := filepath.Join(*dir, "ehigate.yaml")
+	cfgText := fmt.Sprintf(configs.DemoTemplate, ln.Addr().String(), public, "http://"+upLn.Addr().String()+"/fhir")
+	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
+		return err
+	}
+	cfg, err := configs.Load(cfgFile)
+	if err != nil {
+		return err
+	}
+	log, err := telemetry.NewLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `ehigate demo is running.
+
+  FHIR base (through the gateway): %[1]s
+  Demo EHR (direct, for comparison): http://%[2]s/fhir
+  Config and record store:          %[3]s
+
+Try:
+  curl -s %[1]s/metadata | head -c 300; echo
+  curl -s '%[1]s/Patient?_count=5'
+  curl -s %[1]s/Patient/demo-1
+  curl -s '%[1]s/Observation?patient=demo-1&category=vital-signs&_count=3'
+  curl -s %[1]s/Patient/demo-1/\$everything | head -c 500; echo
+  curl -si -H 'Prefer: respond-async' %[1]s/Patient/\$export | grep -i content-location
+
+Every response carries an X-Ehigate-Decision header; see the records with:
+  ehigate records --config %[4]s --format table
+  ehigate records --config %[4]s --patient demo-1
+
+Stop with Ctrl-C.
+`, public, upLn.Addr().String(), *dir, cfgFile)
+	return a.serve(ctx, ln)
+}

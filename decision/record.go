@@ -1,0 +1,164 @@
+package decision
+
+import "time"
+
+// SchemaV1 is the schema version of Record. Its JSON field names are a public
+// contract documented in decision/RECORD.md; changing one is a schema change.
+const SchemaV1 = "v1"
+
+// Flag marks something an auditor should notice about a record.
+type Flag string
+
+// Flags set by the gateway.
+const (
+	// FlagReviewOverdue: a policy that touched the request is past its review date.
+	FlagReviewOverdue Flag = "review-overdue"
+	// FlagPolicyLapsed: a policy matched but had lapsed for an overdue review.
+	FlagPolicyLapsed Flag = "policy-lapsed"
+	// FlagUpstreamRestriction: the upstream refused or withheld on its own.
+	FlagUpstreamRestriction Flag = "upstream-restriction"
+	// FlagUndocumented: a restriction no policy or upstream_refusals entry documents.
+	FlagUndocumented Flag = "undocumented"
+	// FlagIdentityUnverified: identity was read from a token the gateway did not verify.
+	FlagIdentityUnverified Flag = "identity-unverified"
+	// FlagClientDisconnected: the client went away before the response ended.
+	FlagClientDisconnected Flag = "client-disconnected"
+	// FlagUpstreamError: the upstream failed, timed out or sent an invalid response.
+	FlagUpstreamError Flag = "upstream-error"
+	// FlagThrottleStoreFailure: the shared throttle store was unreachable.
+	FlagThrottleStoreFailure Flag = "throttle-store-failure"
+	// FlagBodyNotInspected: the request body was too large to inspect.
+	FlagBodyNotInspected Flag = "body-not-inspected"
+	// FlagResponseNotInspected: the response could not be scanned (format or size).
+	FlagResponseNotInspected Flag = "response-not-inspected"
+	// FlagSpooled: the record was written to the local spool while the store was down.
+	FlagSpooled Flag = "spooled"
+)
+
+// Record is the decision record kept for every request, allowed or not.
+// Fields set when the decision is made are committed before the response
+// starts; completion fields (FulfilledAt onward) are added when it ends.
+type Record struct {
+	ID          string     `json:"id"`
+	Schema      string     `json:"schema"`
+	ReceivedAt  time.Time  `json:"received_at"`
+	DecidedAt   time.Time  `json:"decided_at"`
+	FulfilledAt *time.Time `json:"fulfilled_at,omitempty"`
+
+	Action       Action   `json:"action"`
+	Interaction  string   `json:"interaction"`
+	Method       string   `json:"method"`
+	Path         string   `json:"path"`
+	ResourceType string   `json:"resource_type,omitempty"`
+	ResourceID   string   `json:"resource_id,omitempty"`
+	Operation    string   `json:"operation,omitempty"`
+	Patients     []string `json:"patients,omitempty"`
+	DataClasses  []string `json:"data_classes,omitempty"`
+
+	Requester Requester `json:"requester"`
+
+	Status            int            `json:"status,omitempty"`
+	UpstreamStatus    int            `json:"upstream_status,omitempty"`
+	BytesOut          int64          `json:"bytes_out"`
+	ResourcesReturned map[string]int `json:"resources_returned,omitempty"`
+
+	Policies  []PolicyRef   `json:"policies,omitempty"`
+	PolicySet string        `json:"policy_set,omitempty"`
+	Exception *ExceptionRef `json:"exception,omitempty"`
+	Withheld  []Withheld    `json:"withheld,omitempty"`
+	Flags     []Flag        `json:"flags,omitempty"`
+
+	// Reason is a short, PHI-free explanation for deny, error and other
+	// non-allow outcomes (a reason code such as "upstream-timeout").
+	Reason string `json:"reason,omitempty"`
+	// RetryAfter is the delay told to the requester, in seconds.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// Throttle describes the limit applied by a throttle decision.
+	Throttle *ThrottleRef `json:"throttle,omitempty"`
+	// Hold describes a parked request (delay action, hold form).
+	Hold *HoldRef `json:"hold,omitempty"`
+
+	TraceID string `json:"trace_id,omitempty"`
+
+	// Entries lists the journal entries this record is made of, in order; the
+	// store fills it when records are read back. It is not part of any entry.
+	Entries []EntryRef `json:"entries,omitempty"`
+}
+
+// PolicyRef identifies the exact policy text that applied.
+type PolicyRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	// Action is what this policy asked for (the record's Action is the
+	// strongest of them).
+	Action Action `json:"action"`
+	// Exception is the exception code the policy cites.
+	Exception string `json:"exception,omitempty"`
+	// ReviewOverdue is set when the policy was past its review date.
+	ReviewOverdue bool `json:"review_overdue,omitempty"`
+	// Lapsed is set when the policy matched but did not enforce because its
+	// review was overdue and it is configured to lapse.
+	Lapsed bool `json:"lapsed,omitempty"`
+	// Consent names a FHIR Consent (type/id/_history/version) when the policy
+	// was derived from a patient's Consent resource.
+	Consent string `json:"consent,omitempty"`
+}
+
+// ExceptionRef names the 45 CFR Part 171 exception (or non-exception code)
+// a restriction relies on.
+type ExceptionRef struct {
+	Code string `json:"code"`
+	CFR  string `json:"cfr,omitempty"`
+	// CatalogVersion is the version of the exception catalog in force.
+	CatalogVersion string `json:"catalog_version,omitempty"`
+}
+
+// Withheld says what was withheld, never its content.
+type Withheld struct {
+	Type      string     `json:"type"`
+	ID        string     `json:"id,omitempty"`
+	Count     int        `json:"count"`
+	Policy    string     `json:"policy,omitempty"`
+	ReleaseAt *time.Time `json:"release_at,omitempty"`
+}
+
+// ThrottleRef records the limit a throttle decision applied.
+type ThrottleRef struct {
+	Policy string `json:"policy"`
+	// Key is the throttle key; identities in it are hashed.
+	Key   string  `json:"key"`
+	Rate  float64 `json:"rate_per_second"`
+	Burst int     `json:"burst"`
+}
+
+// HoldRef records a parked request.
+type HoldRef struct {
+	ReleaseAt *time.Time `json:"release_at,omitempty"`
+	StatusURL string     `json:"status_url,omitempty"`
+}
+
+// EntryRef points at one journal entry of a record.
+type EntryRef struct {
+	Kind  EntryKind `json:"kind"`
+	Chain string    `json:"chain"`
+	Seq   uint64    `json:"seq"`
+	At    time.Time `json:"at"`
+}
+
+// HasFlag reports whether the record carries flag f.
+func (r *Record) HasFlag(f Flag) bool {
+	for _, g := range r.Flags {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// AddFlag adds f once.
+func (r *Record) AddFlag(f Flag) {
+	if !r.HasFlag(f) {
+		r.Flags = append(r.Flags, f)
+	}
+}

@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/store"
+)
+
+// Store is the SQLite record store. It is safe for concurrent use; writes
+// are serialised on one connection, reads use a small pool.
+type Store struct {
+	w, r *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating with mode 0600 if needed) the database at path and
+// brings its schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	dsn := func(extra string) string {
+		v := url.Values{}
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
+			v.Add("_pragma", p)
+		}
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode() + extra
+	}
+	w, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err == nil {
+			os.Chmod(path+suffix, 0o600)
+		}
+	}
+	return &Store{w: w, r: r, path: path}, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	insEntry, err := tx.PrepareContext(ctx, `INSERT INTO entries (chain, seq, kind, record_id, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	upRecord, err := tx.PrepareContext(ctx, `INSERT INTO records (id, received_at, action, interaction, resource_type, subject, client_id, issuer, class, status, exception, flags, policies, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET action = excluded.action, status = excluded.status, exception = excluded.exception,
+			flags = excluded.flags, policies = excluded.policies, doc = excluded.doc`)
+	if err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	insPatient, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO record_patients (patient, received_at, record_id) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	for i := range items {
+		e := &items[i].Entry
+		if _, err := insEntry.ExecContext(ctx, e.Chain, int64(e.Seq), string(e.Kind), e.RecordID, e.At.UnixMicro(), e.Payload, e.PrevHash, e.Hash); err != nil {
+			var se *sqlite.Error
+			if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+				return fmt.Errorf("sqlite: append %s/%d: %w", e.Chain, e.Seq, store.ErrChainConflict)
+			}
+			return fmt.Errorf("sqlite: append: %w", err)
+		}
+		rec := items[i].Record
+		if rec == nil {
+			continue
+		}
+		doc, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("sqlite: append: %w", err)
+		}
+		row := store.RowOf(rec)
+		if _, err := upRecord.ExecContext(ctx, row.ID, row.ReceivedAt, row.Action, row.Interaction, row.ResourceType,
+			row.Subject, row.ClientID, row.Issuer, row.Class, row.Status, row.Exception, row.Flags, row.Policies, doc); err != nil {
+			return fmt.Errorf("sqlite: append: %w", err)
+		}
+		for _, p := range row.Patients {
+			if _, err := insPatient.ExecContext(ctx, p, row.ReceivedAt, row.ID); err != nil {
+				return fmt.Errorf("sqlite: append: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	return nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context, chain string) (uint64, string, error) {
+	var seq int64
+	var hash string
+	err := s.w.QueryRowContext(ctx, `SELECT seq, hash FROM entries WHERE chain = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("sqlite: head: %w", err)
+	}
+	return uint64(seq), hash, nil
+}
+
+// Entries implements store.Store.
+func (s *Store) Entries(ctx context.Context, chain string, from, to uint64, fn func(decision.Entry) error) error {
+	if to == 0 {
+		to = 1<<63 - 1
+	}
+	const page = 2000
+	for {
+		rows, err := s.r.QueryContext(ctx, `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
+			WHERE chain = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, chain, int64(from), int64(to), page)
+		if err != nil {
+			return fmt.Errorf("sqlite: entries: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			from = e.Seq + 1
+			if err := fn(e); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("sqlite: entries: %w", err)
+		}
+		if n < page {
+			return nil
+		}
+	}
+}
+
+// RecordEntries implements store.Store.
+func (s *Store) RecordEntries(ctx context.Context, id string) ([]decision.Entry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
+		WHERE record_id = ? ORDER BY at, chain, seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: record entries: %w", err)
+	}
+	defer rows.Close()
+	var out []decision.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: record entries: %w", err)
+	}
+	return out, nil
+}
+
+func scanEntry(rows *sql.Rows) (decision.Entry, error) {
+	var e decision.Entry
+	var seq, at int64
+	var kind string
+	if err := rows.Scan(&e.Chain, &seq, &kind, &e.RecordID, &at, &e.Payload, &e.PrevHash, &e.Hash); err != nil {
+		return e, fmt.Errorf("sqlite: scan entry: %w", err)
+	}
+	e.Seq, e.Kind, e.At = uint64(seq), decision.EntryKind(kind), time.UnixMicro(at).UTC()
+	return e, nil
+}
+
+// Chains implements store.Store.
+func (s *Store) Chains(ctx context.Context) ([]store.Chain, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT e.chain, e.seq, e.hash, e.at, (SELECT at FROM entries f WHERE f.chain = e.chain ORDER BY seq LIMIT 1)
+		FROM entries e WHERE e.seq = (SELECT MAX(seq) FROM entries g WHERE g.chain = e.chain) ORDER BY e.chain`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: chains: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Chain
+	for rows.Next() {
+		var c store.Chain
+		var seq, last, first int64
+		if err := rows.Scan(&c.Name, &seq, &c.Hash, &last, &first); err != nil {
+			return nil, fmt.Errorf("sqlite: chains: %w", err)
+		}
+		c.Seq, c.First, c.Last = uint64(seq), time.UnixMicro(first).UTC(), time.UnixMicro(last).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PutLink implements store.Store.
+func (s *Store) PutLink(ctx context.Context, l store.Link) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO links (path, kind, record_id, owner, expires) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, record_id = excluded.record_id, owner = excluded.owner, expires = excluded.expires`,
+		l.Path, l.Kind, l.RecordID, l.Owner, l.Expires.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("sqlite: put link: %w", err)
+	}
+	return nil
+}
+
+// Link implements store.Store.
+func (s *Store) Link(ctx context.Context, path string) (store.Link, error) {
+	l := store.Link{Path: path}
+	var exp int64
+	err := s.r.QueryRowContext(ctx, `SELECT kind, record_id, owner, expires FROM links WHERE path = ?`, path).Scan(&l.Kind, &l.RecordID, &l.Owner, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, store.ErrNotFound
+	}
+	if err != nil {
+		return l, fmt.Errorf("sqlite: link: %w", err)
+	}
+	l.Expires = time.UnixMicro(exp).UTC()
+	if time.Now().After(l.Expires) {
+		return l, store.ErrNotFound
+	}
+	return l, nil
+}

@@ -1,0 +1,186 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ErrNotResource is returned when bytes are not a JSON object with a
+// resourceType.
+var ErrNotResource = errors.New("fhir: not a FHIR resource")
+
+// Coding is a system|code pair, as found in meta.security and meta.tag.
+type Coding struct {
+	System string `json:"system,omitempty"`
+	Code   string `json:"code,omitempty"`
+}
+
+// String renders the coding as system|code.
+func (c Coding) String() string { return c.System + "|" + c.Code }
+
+// Resource is a read-only view of one resource's JSON bytes, as met in a
+// response body or a request. It decodes lazily and only what is asked
+// for, so that streaming filters stay cheap: the top-level members are
+// indexed once (name and byte range, nothing copied) and a member is
+// decoded only when asked for. Raw is not copied: a Resource is valid only
+// while its bytes are, and the slices it returns alias Raw.
+type Resource struct {
+	// Type is resourceType.
+	Type string
+	// ID is Resource.id.
+	ID string
+	// Raw is the resource's exact JSON bytes.
+	Raw []byte
+	// Mode is the Bundle entry's search.mode (match, include, outcome) when
+	// the resource came from a searchset entry.
+	Mode string
+
+	members []jsMember
+	indexed bool
+	err     error
+
+	fields      map[string]json.RawMessage
+	fieldsBuilt bool
+	tree        map[string]any
+	meta        meta
+	metaDone    bool
+}
+
+// NewResource reads the type and id of raw and returns a view over it.
+func NewResource(raw []byte) (*Resource, error) {
+	r := &Resource{}
+	if err := r.Reset(raw); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reset points the view at other bytes, keeping allocations for reuse. It
+// validates raw as one JSON object and reads resourceType and id.
+func (r *Resource) Reset(raw []byte) error {
+	prevType := r.Type
+	*r = Resource{Raw: raw, members: r.members[:0], fields: r.fields}
+	clear(r.fields)
+	if err := r.index(); err != nil {
+		return err
+	}
+	v, ok := r.Get("resourceType")
+	if !ok {
+		return ErrNotResource
+	}
+	t, ok := jsString(v, prevType)
+	if !ok || t == "" {
+		return ErrNotResource
+	}
+	r.Type = t
+	if v, ok := r.Get("id"); ok {
+		r.ID, _ = jsString(v, "")
+	}
+	return nil
+}
+
+// index scans Raw's top-level members once.
+func (r *Resource) index() error {
+	if r.indexed {
+		return r.err
+	}
+	r.indexed = true
+	var err error
+	if r.members, err = jsScanObject(r.Raw, r.members[:0]); err != nil {
+		r.members = r.members[:0]
+		r.err = fmt.Errorf("%w: %w", ErrNotResource, err)
+	}
+	return r.err
+}
+
+// Get returns the raw JSON bytes of the top-level member name (the last one
+// when a name repeats, as encoding/json does). The bytes alias Raw and must
+// not be modified.
+func (r *Resource) Get(name string) ([]byte, bool) {
+	if r.index() != nil {
+		return nil, false
+	}
+	for i := len(r.members) - 1; i >= 0; i-- {
+		m := &r.members[i]
+		if m.is(r.Raw, name) {
+			return r.Raw[m.vs:m.ve:m.ve], true
+		}
+	}
+	return nil, false
+}
+
+// Fields returns the resource's top-level members, undecoded. The values
+// alias Raw and must not be modified; the map is built on first use and
+// kept until Reset.
+func (r *Resource) Fields() (map[string]json.RawMessage, error) {
+	if err := r.index(); err != nil {
+		return nil, err
+	}
+	if r.fieldsBuilt {
+		return r.fields, nil
+	}
+	if r.fields == nil {
+		r.fields = make(map[string]json.RawMessage, len(r.members))
+	}
+	for i := range r.members {
+		m := &r.members[i]
+		r.fields[m.key(r.Raw)] = r.Raw[m.vs:m.ve:m.ve]
+	}
+	r.fieldsBuilt = true
+	return r.fields, nil
+}
+
+// Tree decodes the whole resource once (for CEL conditions and element
+// paths). Numbers are json.Number.
+func (r *Resource) Tree() (map[string]any, error) {
+	if r.tree != nil {
+		return r.tree, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(r.Raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, errors.Join(ErrNotResource, err)
+	}
+	r.tree = m
+	return m, nil
+}
+
+// Member decodes one top-level member into v; it reports false when the
+// member is absent or does not decode.
+func (r *Resource) Member(name string, v any) bool {
+	raw, ok := r.Get(name)
+	if !ok {
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+type meta struct {
+	Security    []Coding `json:"security"`
+	Tag         []Coding `json:"tag"`
+	VersionID   string   `json:"versionId"`
+	LastUpdated string   `json:"lastUpdated"`
+}
+
+// getMeta decodes meta once per Reset.
+func (r *Resource) getMeta() *meta {
+	if !r.metaDone {
+		r.metaDone = true
+		r.Member("meta", &r.meta) // a partly decodable meta keeps what decoded, as before
+	}
+	return &r.meta
+}
+
+// Security returns meta.security. The slice is shared by later calls until
+// Reset and must not be modified.
+func (r *Resource) Security() []Coding { return r.getMeta().Security }
+
+// Tags returns meta.tag. The slice is shared by later calls until Reset and
+// must not be modified.
+func (r *Resource) Tags() []Coding { return r.getMeta().Tag }
+
+// VersionID returns meta.versionId.
+func (r *Resource) VersionID() string { return r.getMeta().VersionID }

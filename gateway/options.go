@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/store"
+	"github.com/ehigate/ehigate/fhir"
+)
+
+// HeaderDecision carries the decision id on every response.
+const HeaderDecision = "X-Ehigate-Decision"
+
+// Decider decides one request. decision/engine implements it.
+type Decider interface {
+	Decide(ctx context.Context, req *fhir.Request, who *decision.Requester, at time.Time) decision.Decision
+}
+
+// Identifier reads the requester from a request. gateway/auth implements
+// it. A returned error means the request is not authenticated; it is
+// answered 401 and recorded.
+type Identifier interface {
+	Identify(r *http.Request) (decision.Requester, error)
+}
+
+// Journal is where records go. decision/journal.Writer implements it.
+type Journal interface {
+	// Append returns once the entry is durable.
+	Append(ctx context.Context, kind decision.EntryKind, recordID string, payload any, rec *decision.Record) (decision.Entry, error)
+	// Submit queues an entry without waiting for it.
+	Submit(kind decision.EntryKind, recordID string, payload any, rec *decision.Record) error
+}
+
+// Links remembers URL paths learned from responses (Bulk Data status and
+// file URLs). decision/store.Store implements it.
+type Links interface {
+	PutLink(ctx context.Context, l store.Link) error
+	Link(ctx context.Context, path string) (store.Link, error)
+}
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxHeaderBytes int64
+	MaxRequestBody int64
+	InspectBody    int64
+	MaxResource    int64
+	// UpstreamIdle aborts a response whose upstream body stalls this long.
+	UpstreamIdle time.Duration
+}
+
+// Options configure a Handler.
+type Options struct {
+	// PublicBase is the FHIR base URL apps use.
+	PublicBase *url.URL
+	// Upstream is the EHR's FHIR base URL.
+	Upstream *url.URL
+	// Transport carries requests upstream (see NewTransport).
+	Transport http.RoundTripper
+	Limits    Limits
+	Journal   Journal
+	Links     Links
+	// Decider decides; nil means no policies are loaded and every valid
+	// request is allowed.
+	Decider Decider
+	// Identifier identifies; nil means identity is not configured and every
+	// requester is anonymous.
+	Identifier Identifier
+	Logger     *slog.Logger
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+	// TempDir holds request bodies too large to inspect in memory
+	// (default os.TempDir()).
+	TempDir string
+}
