@@ -105,6 +105,9 @@ func (st *bundleState) readEntries(dec *json.Decoder) error {
 		return err
 	}
 	for dec.More() {
+		if len(st.entries) == st.c.maxEntries {
+			return classifyErr(ErrBodyTooLarge, "too many entries")
+		}
 		e := &st.e
 		e.FullURL, e.Resource, e.Request.Method, e.Request.URL, e.Request.IfNoneExist = "", e.Resource[:0], "", "", ""
 		if err := dec.Decode(e); err != nil {
@@ -129,7 +132,7 @@ func (st *bundleState) classifyEntry() error {
 	}
 	path, query, _ := strings.Cut(e.Request.URL, "?")
 	path = strings.TrimPrefix(path, "/")
-	if err := st.c.route(er, e.Request.Method, path, query, e.Request.IfNoneExist, true); err != nil {
+	if err := route(er, e.Request.Method, path, query, e.Request.IfNoneExist, true); err != nil {
 		return entryErr(i, err)
 	}
 	derive(er)

@@ -12,26 +12,37 @@ type ClassifierOptions struct {
 	// Data status and output-file URLs the gateway learned, which lie
 	// outside the REST grammar; any other answer is ignored.
 	BulkLookup func(path string) (Interaction, bool)
-	// MaxBodyBytes bounds the body ClassifyBody reads (default 64 MiB).
+	// MaxBodyBytes bounds the body ClassifyBody reads (default
+	// DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// MaxEntries bounds the entries of a batch or transaction (default
+	// DefaultMaxEntries): each classified entry costs a few hundred bytes
+	// whatever its size in the body.
+	MaxEntries int
 }
 
-// DefaultMaxBodyBytes is the body limit when ClassifierOptions.MaxBodyBytes
-// is zero.
-const DefaultMaxBodyBytes = 64 << 20
+// The defaults of ClassifierOptions.
+const (
+	DefaultMaxBodyBytes = 64 << 20
+	DefaultMaxEntries   = 20000
+)
 
 // Classifier turns FHIR R4 requests into Requests. It holds no per-request
 // state and is safe for concurrent use.
 type Classifier struct {
-	bulk    func(string) (Interaction, bool)
-	maxBody int64
+	bulk       func(string) (Interaction, bool)
+	maxBody    int64
+	maxEntries int
 }
 
 // NewClassifier returns a Classifier.
 func NewClassifier(opts ClassifierOptions) *Classifier {
-	c := &Classifier{bulk: opts.BulkLookup, maxBody: opts.MaxBodyBytes}
+	c := &Classifier{bulk: opts.BulkLookup, maxBody: opts.MaxBodyBytes, maxEntries: opts.MaxEntries}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBodyBytes
+	}
+	if c.maxEntries <= 0 {
+		c.maxEntries = DefaultMaxEntries
 	}
 	return c
 }
@@ -53,7 +64,7 @@ func (c *Classifier) Classify(method, escapedPath, rawQuery string, h http.Heade
 			return req, nil
 		}
 	}
-	if err := c.route(req, method, escapedPath, rawQuery, h.Get("If-None-Exist"), false); err != nil {
+	if err := route(req, method, escapedPath, rawQuery, h.Get("If-None-Exist"), false); err != nil {
 		return nil, err
 	}
 	setFormats(req, h)
@@ -67,7 +78,7 @@ func isGet(method string) bool { return method == http.MethodGet || method == ht
 // route sets the interaction, level, type, ids, operation, compartment and
 // parameters from the method, path and query. In a Bundle entry (entry
 // true) a batch or transaction is not allowed and no body is pending.
-func (c *Classifier) route(req *Request, method, escapedPath, rawQuery, ifNoneExist string, entry bool) error {
+func route(req *Request, method, escapedPath, rawQuery, ifNoneExist string, entry bool) error {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:

@@ -188,6 +188,7 @@ type limitReader struct {
 	over bool
 }
 
+// Read reads from r, failing once more than n bytes came.
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.over {
 		return 0, ErrBodyTooLarge

@@ -31,7 +31,8 @@ var (
 	// ErrUnsupportedMediaType: a body the classifier must read (batch,
 	// transaction, POST _search) is in a format it does not read (415).
 	ErrUnsupportedMediaType = errors.New("fhir: unsupported media type")
-	// ErrBodyTooLarge: the body exceeds ClassifierOptions.MaxBodyBytes (413).
+	// ErrBodyTooLarge: the body exceeds ClassifierOptions.MaxBodyBytes, or a
+	// Bundle MaxEntries (413).
 	ErrBodyTooLarge = errors.New("fhir: body too large")
 )
 

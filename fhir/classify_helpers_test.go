@@ -10,27 +10,33 @@ import (
 )
 
 // classifyDataDir returns the shared FHIR test data folder as a path
-// relative to the package directory (../../shared/fhir-data here), found by
-// walking up from the working directory to the first folder holding
-// shared/fhir-data. It skips the test when there is none.
+// relative to the package directory (../../shared/fhir-data here). It
+// skips the test when there is none.
 func classifyDataDir(tb testing.TB) string {
 	tb.Helper()
+	dir, ok := findDataDir()
+	if !ok {
+		tb.Skip("shared FHIR test data (shared/fhir-data next to the repository) not found; skipping")
+	}
+	return dir
+}
+
+// findDataDir walks up from the working directory to the first folder
+// holding shared/fhir-data and returns that path relative to the working
+// directory.
+func findDataDir() (string, bool) {
 	wd, err := os.Getwd()
 	if err != nil {
-		tb.Fatal(err)
+		return "", false
 	}
 	for d := wd; ; d = filepath.Dir(d) {
 		cand := filepath.Join(d, "shared", "fhir-data")
 		if st, err := os.Stat(cand); err == nil && st.IsDir() {
 			rel, err := filepath.Rel(wd, cand)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return rel
+			return rel, err == nil
 		}
 		if filepath.Dir(d) == d {
-			tb.Skip("shared FHIR test data (shared/fhir-data next to the repository) not found; skipping")
-			return ""
+			return "", false
 		}
 	}
 }

@@ -18,7 +18,10 @@ func requestPatients(req *Request, out []string) []string {
 	if req.ResourceType == "Patient" && req.ID != "" {
 		out = append(out, req.ID)
 	}
-	if len(req.Params) == 0 {
+	// Parameters name patients only where they are search criteria: not
+	// on a read, a history or an unconditional write.
+	criteria := req.Conditional || req.Interaction == SearchType || req.Interaction == SearchSystem || req.Interaction == Operation
+	if len(req.Params) == 0 || !criteria {
 		return out
 	}
 	switch {
@@ -99,7 +102,9 @@ func paramPatients(t string, params []Param, out []string) []string {
 	return out
 }
 
-// requestClasses returns the data classes a request may touch.
+// requestClasses returns the data classes a request may touch. Only
+// searches (and $lastn) are narrowed by their category parameters: on a
+// read or a write they select nothing.
 func requestClasses(req *Request) classMask {
 	switch req.Interaction {
 	case InteractionUnknown, Capabilities, SmartConfiguration, BulkStatus, BulkFile, Batch, Transaction:
@@ -107,29 +112,33 @@ func requestClasses(req *Request) classMask {
 	case HistorySystem:
 		return allClasses
 	case SearchSystem:
-		if m, ok := typesClasses(req.Params); ok {
-			return m | includeClasses(req.Params)
+		return typesOrAll(req.Params) | includeClasses(req.Params)
+	case SearchType:
+		if req.ResourceType == "*" {
+			return typesOrAll(req.Params) | includeClasses(req.Params)
 		}
-		return allClasses
+		return searchClasses(req.ResourceType, req.Params) | includeClasses(req.Params)
 	case Operation:
 		switch req.Operation {
 		case "everything", "export":
-			if m, ok := typesClasses(req.Params); ok {
-				return m
-			}
-			return allClasses
+			return typesOrAll(req.Params)
+		case "lastn":
+			return searchClasses(req.ResourceType, req.Params)
 		}
 		if req.Level == LevelSystem {
 			return 0
 		}
 	}
-	if req.ResourceType == "*" {
-		if m, ok := typesClasses(req.Params); ok {
-			return m | includeClasses(req.Params)
-		}
-		return allClasses
+	return typeClasses[req.ResourceType]
+}
+
+// typesOrAll returns the classes of the _type parameters' types, or every
+// class when there is no _type.
+func typesOrAll(params []Param) classMask {
+	if m, ok := typesClasses(params); ok {
+		return m
 	}
-	return searchClasses(req.ResourceType, req.Params) | includeClasses(req.Params)
+	return allClasses
 }
 
 // sortUnique sorts ids and drops duplicates in place.

@@ -147,3 +147,20 @@ func TestCompartmentParamsExamples(t *testing.T) {
 		t.Error("types outside the compartment have params")
 	}
 }
+
+func TestCompartmentTypes(t *testing.T) {
+	types := CompartmentTypes()
+	if !slices.Equal(types, []string{"Device", "Encounter", "Patient", "Practitioner", "RelatedPerson"}) {
+		t.Errorf("CompartmentTypes() = %v", types)
+	}
+	for _, typ := range types {
+		if !isCompartmentType(typ) || !IsResourceType(typ) {
+			t.Errorf("%s: not a compartment resource type", typ)
+		}
+	}
+	for _, typ := range []string{"Observation", "Group", "", "patient"} {
+		if isCompartmentType(typ) {
+			t.Errorf("%q taken for a compartment", typ)
+		}
+	}
+}

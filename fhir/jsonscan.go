@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
@@ -145,7 +146,13 @@ func jsPlain(body []byte) bool {
 func jsSpace(data []byte, i int) int {
 	for i < len(data) {
 		switch data[i] {
-		case ' ', '\t', '\n', '\r':
+		case ' ':
+			i++
+			// Indentation: skip eight spaces at a time.
+			for i+8 <= len(data) && binary.LittleEndian.Uint64(data[i:]) == 0x2020202020202020 {
+				i += 8
+			}
+		case '\t', '\n', '\r':
 			i++
 		default:
 			return i

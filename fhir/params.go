@@ -107,7 +107,7 @@ func parseKey(p *Param, key string) error {
 			rest = next
 		}
 		name, mod, hasMod := strings.Cut(rest, ":")
-		if !isParamName(name) || hasMod && mod == "" {
+		if !isParamName(name) || name == "_has" || hasMod && mod == "" {
 			return classifyErr(ErrInvalidQuery, "malformed _has")
 		}
 		p.HasParam, p.Modifier = name, mod
@@ -117,6 +117,9 @@ func parseKey(p *Param, key string) error {
 	name, mod, hasMod := strings.Cut(head, ":")
 	if !isParamName(name) || hasMod && mod == "" {
 		return classifyErr(ErrInvalidQuery, "malformed parameter name")
+	}
+	if name == "_has" {
+		return classifyErr(ErrInvalidQuery, "malformed _has")
 	}
 	p.Name, p.Modifier = name, mod
 	if !chained {

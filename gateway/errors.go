@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/ehigate/ehigate/fhir"
 )
@@ -61,7 +62,7 @@ func failureOf(err error) failure {
 	case errors.Is(err, ErrUnauthenticated):
 		return failure{http.StatusUnauthorized, "login", "unauthenticated", "A valid access token is required."}
 	case errors.As(err, &ce):
-		return failure{ce.Status, ce.Code, classifyReason(err), ce.Msg}
+		return failure{ce.Status, ce.Code, classifyReason(err), userText(ce.Msg)}
 	}
 	return failure{http.StatusInternalServerError, "exception", "internal-error", "The gateway failed to handle the request."}
 }
@@ -77,6 +78,8 @@ func classifyReason(err error) string {
 		{fhir.ErrMethodNotAllowed, "method-not-allowed"},
 		{fhir.ErrInvalidQuery, "invalid-query"},
 		{fhir.ErrInvalidBody, "invalid-body"},
+		{fhir.ErrUnsupportedMediaType, "unsupported-media-type"},
+		{fhir.ErrBodyTooLarge, "body-too-large"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.reason
@@ -104,4 +107,14 @@ func upstreamError(err error) error {
 		return ErrUpstreamDown
 	}
 	return errors.Join(ErrUpstreamInvalid, err)
+}
+
+// userText turns a package-prefixed diagnostic ("fhir: malformed path:
+// ...") into a sentence for the requester.
+func userText(msg string) string {
+	msg = strings.TrimPrefix(msg, "fhir: ")
+	if msg == "" {
+		return "The request is not valid."
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }

@@ -183,22 +183,22 @@ func (x *exchange) buildRecord(a decision.Action) {
 		path = path[:maxRecordedPath]
 	}
 	x.rec = decision.Record{
-		ID:         x.id,
-		Schema:     decision.SchemaV1,
-		ReceivedAt: x.received.UTC(),
-		Action:     a,
-		Method:     x.r.Method,
-		Path:       path,
-		Requester:  x.who,
+		ID:          x.id,
+		Schema:      decision.SchemaV1,
+		ReceivedAt:  x.received.UTC(),
+		Action:      a,
+		Method:      x.r.Method,
+		Path:        path,
+		Requester:   x.who,
 		Interaction: fhir.InteractionUnknown.String(),
-		Flags:      append([]decision.Flag(nil), x.dec.Flags...),
-		Policies:   x.dec.Policies,
-		PolicySet:  x.dec.PolicySet,
-		Exception:  x.dec.Exception,
-		Reason:     x.dec.Reason,
-		Throttle:   x.dec.Throttle,
-		Hold:       x.dec.Hold,
-		TraceID:    traceID(x.r),
+		Flags:       append([]decision.Flag(nil), x.dec.Flags...),
+		Policies:    x.dec.Policies,
+		PolicySet:   x.dec.PolicySet,
+		Exception:   x.dec.Exception,
+		Reason:      x.dec.Reason,
+		Throttle:    x.dec.Throttle,
+		Hold:        x.dec.Hold,
+		TraceID:     traceID(x.r),
 	}
 	if x.dec.RetryAfter > 0 {
 		x.rec.RetryAfter = int((x.dec.RetryAfter + time.Second - 1) / time.Second)

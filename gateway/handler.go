@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func New(opts Options) (*Handler, error) {
 		toPublic:   stream.URLReplacements(baseString(opts.Upstream), baseString(opts.PublicBase)),
 		toUpstream: stream.URLReplacements(baseString(opts.PublicBase), baseString(opts.Upstream)),
 	}
-	h.classifier = fhir.NewClassifier(fhir.ClassifierOptions{BulkLookup: h.lookupLink})
+	h.classifier = fhir.NewClassifier(fhir.ClassifierOptions{BulkLookup: h.lookupLink, MaxBodyBytes: opts.Limits.MaxRequestBody})
 	h.proxy = h.newProxy()
 	return h, nil
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -79,29 +78,28 @@ func (x *exchange) wrapBody(resp *http.Response) error {
 			src.Close()
 			return fmt.Errorf("%w: gzip: %w", ErrUpstreamInvalid, err)
 		}
-		src = readCloser{Reader: zr, close: func() error { zr.Close(); return resp.Body.Close() }}
+		orig := resp.Body
+		src = readCloser{Reader: zr, close: func() error { zr.Close(); return orig.Close() }}
 	}
 	lim := x.h.opts.Limits
+	// Each writer closes the next when closed, so closing the head
+	// flushes the whole chain.
 	resp.Body = stream.NewReader(src, func(w io.Writer) io.WriteCloser {
-		var ws []io.WriteCloser
 		out := w
 		if enc == "gzip" {
-			gz := gzip.NewWriter(out)
-			ws = append(ws, gz)
-			out = gz
+			out = gzip.NewWriter(out)
 		}
-		rw := stream.NewRewriter(out, x.h.toPublic)
-		ws = append(ws, rw)
+		head := stream.NewRewriter(out, x.h.toPublic)
 		if kind == bodyJSON || kind == bodyNDJSON {
 			opts := stream.Options{Kind: stream.KindJSON, MaxResource: int(lim.MaxResource)}
 			if kind == bodyNDJSON {
 				opts.Kind = stream.KindNDJSON
 			}
 			x.filterOptions(&opts)
-			x.filter = stream.NewFilter(rw, opts)
-			ws = append(ws, x.filter)
+			x.filter = stream.NewFilter(head, opts)
+			head = x.filter
 		}
-		return newChain(ws)
+		return head
 	})
 	resp.Header.Del("Content-Length")
 	resp.ContentLength = -1
@@ -123,23 +121,6 @@ func (x *exchange) filterOptions(o *stream.Options) {
 	if x.dec.Disclose {
 		o.Disclose = func(ws []stream.Withheld) []byte { return DisclosureEntry(x.id, x.dec, len(ws)) }
 	}
-}
-
-// chain is a pipeline of writers built last to first: writes go to the
-// last one (the head); Close closes them head first so each flushes into
-// the next.
-type chain struct{ ws []io.WriteCloser }
-
-func newChain(ws []io.WriteCloser) *chain { return &chain{ws: ws} }
-
-func (c *chain) Write(p []byte) (int, error) { return c.ws[len(c.ws)-1].Write(p) }
-
-func (c *chain) Close() error {
-	var errs []error
-	for i := len(c.ws) - 1; i >= 0; i-- {
-		errs = append(errs, c.ws[i].Close())
-	}
-	return errors.Join(errs...)
 }
 
 type readCloser struct {
