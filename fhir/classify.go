@@ -7,10 +7,10 @@ import (
 
 // ClassifierOptions configures a Classifier.
 type ClassifierOptions struct {
-	// BulkLookup, when set, is asked first about every path (escaped, as
-	// passed to Classify). It reports BulkStatus or BulkFile for the Bulk
-	// Data status and output-file URLs the gateway learned, which lie
-	// outside the REST grammar; any other answer is ignored.
+	// BulkLookup, when set, is asked about a path (escaped, as passed to
+	// Classify) that the REST grammar does not accept. It reports
+	// BulkStatus or BulkFile for the Bulk Data status and output-file URLs
+	// the gateway learned; any other answer is ignored.
 	BulkLookup func(path string) (Interaction, bool)
 	// MaxBodyBytes bounds the body ClassifyBody reads (default
 	// DefaultMaxBodyBytes).
@@ -53,23 +53,35 @@ func NewClassifier(opts ClassifierOptions) *Classifier {
 // and headers. HEAD is classified like GET. Errors are *ClassifyError.
 func (c *Classifier) Classify(method, escapedPath, rawQuery string, h http.Header) (*Request, error) {
 	req := &Request{Method: method}
-	if c.bulk != nil {
-		if it, ok := c.bulk(escapedPath); ok && (it == BulkStatus || it == BulkFile) {
-			if !isGet(method) && !(it == BulkStatus && method == http.MethodDelete) {
-				return nil, classifyErr(ErrMethodNotAllowed, "method not allowed for a bulk data URL")
-			}
-			req.Interaction = it
-			req.Format = acceptFormat(h.Values("Accept"))
-			req.Async = preferAsync(h)
-			return req, nil
-		}
-	}
 	if err := route(req, method, escapedPath, rawQuery, h.Get("If-None-Exist"), false); err != nil {
+		// Only a path outside the grammar costs a lookup of learned URLs.
+		if bulk, ok, berr := c.bulkRequest(method, escapedPath, h); ok {
+			return bulk, berr
+		}
 		return nil, err
 	}
 	setFormats(req, h)
 	derive(req)
 	return req, nil
+}
+
+// bulkRequest classifies a Bulk Data status or file URL the gateway
+// learned; ok is false for any other path.
+func (c *Classifier) bulkRequest(method, escapedPath string, h http.Header) (*Request, bool, error) {
+	if c.bulk == nil {
+		return nil, false, nil
+	}
+	it, ok := c.bulk(escapedPath)
+	if !ok || (it != BulkStatus && it != BulkFile) {
+		return nil, false, nil
+	}
+	if !isGet(method) && !(it == BulkStatus && method == http.MethodDelete) {
+		return nil, true, classifyErr(ErrMethodNotAllowed, "method not allowed for a bulk data URL")
+	}
+	req := &Request{Method: method, Interaction: it}
+	req.Format = acceptFormat(h.Values("Accept"))
+	req.Async = preferAsync(h)
+	return req, true, nil
 }
 
 // isGet reports whether method reads (GET or HEAD).

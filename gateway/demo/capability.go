@@ -41,7 +41,7 @@ func interactions(codes ...string) []obj {
 // capabilities answers GET [base]/metadata.
 func (c *call) capabilities() error {
 	var resources []obj
-	for _, t := range typeNames() {
+	for _, t := range fhir.ResourceTypes() {
 		params := []obj{param("_id", "token"), param("_lastUpdated", "date"), param("_security", "token"), param("_tag", "token")}
 		var includes []string
 		for _, name := range refParamNames(t) {

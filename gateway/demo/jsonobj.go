@@ -9,7 +9,8 @@ import (
 // CapabilityStatement and generated resources).
 type obj []kv
 
-// kv is one member of an obj; members with a nil value are left out.
+// kv is one member of an obj; members whose value is nil or empty are left
+// out, as FHIR JSON has no empty objects or arrays.
 type kv struct {
 	k string
 	v any
@@ -20,7 +21,7 @@ func (o obj) MarshalJSON() ([]byte, error) {
 	buf := []byte{'{'}
 	n := 0
 	for _, m := range o {
-		if m.v == nil {
+		if empty(m.v) {
 			continue
 		}
 		b, err := marshal(m.v)
@@ -47,4 +48,18 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+func empty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case obj:
+		return len(t) == 0
+	case []obj:
+		return len(t) == 0
+	case []string:
+		return len(t) == 0
+	}
+	return false
 }

@@ -145,9 +145,9 @@ func splitObject(b []byte) ([]member, error) {
 }
 
 // compactRefs appends src (valid JSON) to dst without insignificant
-// whitespace. Every Reference.reference string is passed to seen (when not
-// nil) and replaced by what rewrite returns (when not nil and it reports
-// true). Everything else is copied byte for byte.
+// whitespace. Every Reference.reference string is replaced by what rewrite
+// returns (when not nil and it reports true) and then passed to seen (when
+// not nil). Everything else is copied byte for byte.
 func compactRefs(dst, src []byte, rewrite func(string) (string, bool), seen func(string)) ([]byte, error) {
 	refNext := false // the previous token was the key "reference" and its colon
 	for i := 0; i < len(src); i++ {
@@ -174,16 +174,19 @@ func compactRefs(dst, src []byte, rewrite func(string) (string, bool), seen func
 				if err != nil {
 					return nil, err
 				}
-				if seen != nil {
-					seen(ref)
-				}
 				if rewrite != nil {
 					if to, ok := rewrite(ref); ok {
+						if seen != nil {
+							seen(to)
+						}
 						dst = appendString(dst, to)
 						refNext = false
 						i = e - 1
 						continue
 					}
+				}
+				if seen != nil {
+					seen(ref)
 				}
 			}
 			dst = append(dst, lit...)

@@ -3,7 +3,6 @@ package demo
 import (
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,30 +103,25 @@ func (s *Server) LoadTransaction(r io.Reader) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("demo: load: %w", err)
 	}
-	type head struct {
-		ResourceType string `json:"resourceType"`
-		ID           string `json:"id"`
-	}
 	ids := make(map[string]string, len(entries))
 	keys := make([]key, len(entries))
 	for i, e := range entries {
 		if len(e.Resource) == 0 {
 			continue
 		}
-		var h head
-		if json.Unmarshal(e.Resource, &h) != nil || !isType(h.ResourceType) {
+		typ, id, err := head(e.Resource)
+		if err != nil || !fhir.IsResourceType(typ) {
 			return 0, fmt.Errorf("demo: load: entry %d: %w", i, ErrInvalid)
 		}
-		id := h.ID
 		if !fhir.ValidID(id) {
 			id = strings.TrimPrefix(e.FullURL, "urn:uuid:")
 			if !fhir.ValidID(id) {
 				id = rand.Text()
 			}
 		}
-		keys[i] = key{h.ResourceType, id}
+		keys[i] = key{typ, id}
 		if e.FullURL != "" {
-			ids[e.FullURL] = h.ResourceType + "/" + id
+			ids[e.FullURL] = typ + "/" + id
 		}
 	}
 	rewrite := func(ref string) (string, bool) {
@@ -142,7 +136,7 @@ func (s *Server) LoadTransaction(r io.Reader) (int, error) {
 		if len(e.Resource) == 0 {
 			continue
 		}
-		d, err := parseDoc(e.Resource, rewrite)
+		d, err := parseValid(e.Resource, rewrite)
 		if err != nil {
 			return 0, fmt.Errorf("demo: load: entry %d: %w", i, err)
 		}
@@ -169,7 +163,7 @@ func (s *Server) LoadTransaction(r io.Reader) (int, error) {
 // conditionalRef resolves "Type?criteria" to the one stored match.
 func (s *Server) conditionalRef(ref string) (string, bool) {
 	typ, criteria, ok := strings.Cut(ref, "?")
-	if !ok || !isType(typ) {
+	if !ok || !fhir.IsResourceType(typ) {
 		return "", false
 	}
 	s.st.mu.RLock()

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"slices"
+	"strings"
 )
 
 // hit is one Bundle entry of a search result.
@@ -86,22 +87,13 @@ func (q *query) patientHint() string {
 // refValue splits a reference search value ("Patient/1", "1", an absolute
 // URL) into type (possibly "") and id.
 func refValue(val, target string) (typ, id string) {
-	if n := normRef(val); n != val || containsSlash(val) {
+	if n := normRef(val); n != val || strings.ContainsRune(val, '/') {
 		if t, i, ok := splitRef(n); ok {
 			return t, i
 		}
 		return "\x00", val // matches nothing
 	}
 	return target, val
-}
-
-func containsSlash(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' {
-			return true
-		}
-	}
-	return false
 }
 
 // match reports whether v satisfies every condition of q except _id.

@@ -23,6 +23,7 @@ type statusError struct {
 	allow  string // the Allow header of a 405
 }
 
+// Error returns the message with the package prefix.
 func (e *statusError) Error() string { return "demo: " + e.msg }
 
 // Unwrap makes client errors match ErrInvalid.

@@ -24,6 +24,7 @@ type patchError struct {
 	test bool
 }
 
+// Error returns the reason the patch cannot be applied.
 func (e *patchError) Error() string { return e.msg }
 
 func badPatch(msg string) error { return &patchError{msg: msg} }

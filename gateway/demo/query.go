@@ -129,7 +129,7 @@ func (q *query) param(name, mod, raw string, strict bool, lim limits) error {
 		return nil
 	case "_type":
 		for _, t := range splitValues(raw) {
-			if !isType(t) {
+			if !fhir.IsResourceType(t) {
 				return bad("unknown resource type " + strconv.Quote(t))
 			}
 			q.types = append(q.types, t)
@@ -151,14 +151,17 @@ func (q *query) param(name, mod, raw string, strict bool, lim limits) error {
 		return nil
 	case "_include":
 		parts := strings.Split(raw, ":")
-		if len(parts) < 2 || len(parts) > 3 || !isType(parts[0]) || (len(parts) == 3 && !isType(parts[2])) {
+		if len(parts) < 2 || len(parts) > 3 || !fhir.IsResourceType(parts[0]) || (len(parts) == 3 && !fhir.IsResourceType(parts[2])) {
 			return bad("expected Type:param[:targetType]")
 		}
 		if q.typ != "" && parts[0] != q.typ && q.typ != "*" {
 			return bad("source type must be " + q.typ)
 		}
 		if _, _, ok := refParam(parts[0], parts[1]); !ok {
-			return bad("unsupported include " + raw)
+			if strict {
+				return bad("unsupported include " + raw)
+			}
+			return nil
 		}
 		inc := include{src: parts[0], param: parts[1]}
 		if len(parts) == 3 {
@@ -176,7 +179,7 @@ func (q *query) param(name, mod, raw string, strict bool, lim limits) error {
 		return q.tokenParam(name, mod, raw)
 	}
 	if q.refParamKnown(name) {
-		if mod != "" && !isType(mod) {
+		if mod != "" && !fhir.IsResourceType(mod) {
 			return bad("unsupported modifier :" + mod)
 		}
 		q.refs = append(q.refs, refCond{name: name, target: mod, values: splitValues(raw)})
@@ -214,7 +217,7 @@ func (q *query) refParamKnown(name string) bool {
 	}
 	types := q.types
 	if len(types) == 0 {
-		types = typeNames()
+		types = fhir.ResourceTypes()
 	}
 	for _, t := range types {
 		if _, _, ok := refParam(t, name); ok {

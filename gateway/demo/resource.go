@@ -25,6 +25,12 @@ func parseDoc(body []byte, rewrite func(string) (string, bool)) (*doc, error) {
 	if !json.Valid(body) {
 		return nil, newError(http.StatusBadRequest, "invalid", "body is not valid JSON")
 	}
+	return parseValid(body, rewrite)
+}
+
+// parseValid is parseDoc for bytes already known to be valid JSON (such
+// as Bundle entries a json.Decoder has read).
+func parseValid(body []byte, rewrite func(string) (string, bool)) (*doc, error) {
 	d := &doc{}
 	compact, err := compactRefs(make([]byte, 0, len(body)), body, rewrite, func(ref string) {
 		if n := normRef(ref); n != "" {
@@ -54,7 +60,7 @@ func parseDoc(body []byte, rewrite func(string) (string, bool)) (*doc, error) {
 	if d.typ == "" {
 		return nil, newError(http.StatusBadRequest, "invalid", "body has no resourceType")
 	}
-	if !isType(d.typ) {
+	if !fhir.IsResourceType(d.typ) {
 		return nil, newError(http.StatusBadRequest, "not-supported", fmt.Sprintf("unknown resource type %q", d.typ))
 	}
 	return d, nil
@@ -75,7 +81,7 @@ func normRef(ref string) string {
 		segs = segs[:n-2]
 	}
 	n := len(segs)
-	if n >= 2 && isType(segs[n-2]) && fhir.ValidID(segs[n-1]) {
+	if n >= 2 && fhir.IsResourceType(segs[n-2]) && fhir.ValidID(segs[n-1]) {
 		if n == 2 {
 			return ref[:len(segs[0])+1+len(segs[1])]
 		}
@@ -87,5 +93,26 @@ func normRef(ref string) string {
 // splitRef splits a normalized "Type/id" reference.
 func splitRef(ref string) (typ, id string, ok bool) {
 	typ, id, ok = strings.Cut(ref, "/")
-	return typ, id, ok && isType(typ) && fhir.ValidID(id)
+	return typ, id, ok && fhir.IsResourceType(typ) && fhir.ValidID(id)
+}
+
+// head returns the resourceType and id of a resource that is valid JSON,
+// without decoding the rest.
+func head(body []byte) (typ, id string, err error) {
+	ms, err := splitObject(body)
+	if err != nil {
+		return "", "", err
+	}
+	for _, m := range ms {
+		switch m.key {
+		case "resourceType":
+			err = json.Unmarshal(m.val, &typ)
+		case "id":
+			err = json.Unmarshal(m.val, &id)
+		}
+		if err != nil {
+			return "", "", err
+		}
+	}
+	return typ, id, nil
 }

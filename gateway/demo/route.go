@@ -92,7 +92,7 @@ func (c *call) dispatch() error {
 		return c.bulkFile(segs[1], segs[2])
 	case len(segs) == 1 && strings.HasPrefix(head, "$"):
 		return c.operation("", "", head, m)
-	case isType(head):
+	case fhir.IsResourceType(head):
 		return c.typeRoute(head, segs[1:], m)
 	case head != "" && head[0] >= 'A' && head[0] <= 'Z':
 		return newError(http.StatusBadRequest, "not-supported", "unknown resource type "+head)
@@ -164,7 +164,7 @@ func (c *call) typeRoute(typ string, segs []string, m string) error {
 		return c.vread(typ, s1, segs[2])
 	case len(segs) == 2 && strings.HasPrefix(s2, "$"):
 		return c.operation(typ, s1, s2, m)
-	case len(segs) == 2 && typ == "Patient" && (s2 == "*" || isType(s2)):
+	case len(segs) == 2 && typ == "Patient" && (s2 == "*" || fhir.IsResourceType(s2)):
 		if m != get {
 			return notAllowed(get)
 		}

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ehigate/ehigate/fhir"
 )
 
 // txOp is one parsed entry of a batch or transaction.
@@ -41,7 +42,7 @@ func (c *call) parseOp(i int, e *bundleEntry) (*txOp, error) {
 		return op, nil
 	}
 	op.typ = segs[0]
-	if !isType(op.typ) {
+	if !fhir.IsResourceType(op.typ) {
 		return nil, newError(http.StatusBadRequest, "not-supported", "entry "+strconv.Itoa(i)+": unknown resource type "+op.typ)
 	}
 	switch {
@@ -138,7 +139,7 @@ func (c *call) transaction(ops []*txOp) error {
 		if to, ok := ids[ref]; ok {
 			return to, true
 		}
-		if typ, criteria, ok := strings.Cut(ref, "?"); ok && isType(typ) {
+		if typ, criteria, ok := strings.Cut(ref, "?"); ok && fhir.IsResourceType(typ) {
 			m, err := c.s.matchLocked(typ, criteria)
 			if err == nil && len(m) == 1 {
 				return typ + "/" + m[0].id, true
@@ -231,7 +232,7 @@ func (c *call) runWrite(u *undo, op *txOp, rewrite func(string) (string, bool)) 
 	case "exists":
 		return nil
 	case post, put:
-		d, perr := parseDoc(op.e.Resource, rewrite)
+		d, perr := parseValid(op.e.Resource, rewrite)
 		if perr != nil {
 			return perr
 		}
@@ -305,54 +306,4 @@ func patchBody(res json.RawMessage) ([]byte, error) {
 		return nil, newError(http.StatusBadRequest, "invalid", "Binary.data is not base64")
 	}
 	return p, nil
-}
-
-// recorder buffers a sub-request's response.
-type recorder struct {
-	h      http.Header
-	status int
-	buf    bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.h }
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.buf.Write(p)
-}
-func (r *recorder) WriteHeader(s int) {
-	if r.status == 0 {
-		r.status = s
-	}
-}
-
-// subGet serves a GET entry as a sub-request and records its response.
-func (c *call) subGet(op *txOp) {
-	rec := &recorder{h: http.Header{}}
-	req := c.r.Clone(c.r.Context())
-	req.Method = get
-	req.Body = http.NoBody
-	req.Header = http.Header{}
-	if op.e.Request.IfNoneMatch != "" {
-		req.Header.Set("If-None-Match", op.e.Request.IfNoneMatch)
-	}
-	if op.e.Request.IfModifiedSince != "" {
-		req.Header.Set("If-Modified-Since", op.e.Request.IfModifiedSince)
-	}
-	vals, _ := url.ParseQuery(op.query)
-	sub := &call{s: c.s, w: rec, r: req, base: c.base, path: op.path, vals: vals}
-	sub.route()
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	op.out = bentry{status: statusLine(rec.status), etag: rec.h.Get("ETag"), location: rec.h.Get("Content-Location")}
-	body := slices.Clip(rec.buf.Bytes())
-	switch {
-	case len(body) == 0:
-	case rec.status >= 400:
-		op.out.outcome = body
-	default:
-		op.out.resource = body
-	}
 }
