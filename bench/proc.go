@@ -153,3 +153,45 @@ func buildEhigate(ctx context.Context, dir string) (string, error) {
 	}
 	return bin, nil
 }
+
+// stack is an upstream and an ehigate in front of it, each its own
+// process, with the gateway's config and store in a temporary folder.
+type stack struct {
+	dir, bin, cfg  string
+	upBase, gwAddr string
+	up, gw         *child
+}
+
+// startStack builds ehigate and starts the upstream (serving n-entry
+// search Bundles) and the gateway.
+func startStack(ctx context.Context, entries int) (*stack, error) {
+	s := &stack{}
+	var err error
+	if s.dir, err = os.MkdirTemp("", "ehigate-bench-"); err != nil {
+		return nil, err
+	}
+	if s.bin, err = buildEhigate(ctx, s.dir); err != nil {
+		s.stop()
+		return nil, err
+	}
+	if s.up, s.upBase, err = upstreamProcess(ctx, entries); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.gwAddr = freeAddr()
+	if s.cfg, err = ehigateConfig(s.dir, s.gwAddr, s.upBase); err != nil {
+		s.stop()
+		return nil, err
+	}
+	if s.gw, err = startProcess(ctx, "ehigate", s.gwAddr, s.bin, "serve", "--config", s.cfg); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) stop() {
+	s.gw.stop()
+	s.up.stop()
+	os.RemoveAll(s.dir)
+}

@@ -23,37 +23,17 @@ func runProxyBench(ctx context.Context, args []string) error {
 	entries := fs.Int("entries", 20, "entries per search Bundle")
 	fs.Parse(args)
 
-	dir, err := os.MkdirTemp("", "ehigate-bench-")
+	st, err := startStack(ctx, *entries)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildEhigate(ctx, dir)
-	if err != nil {
-		return err
-	}
-	up, upBase, err := upstreamProcess(ctx, *entries)
-	if err != nil {
-		return err
-	}
-	defer up.stop()
-
+	defer st.stop()
+	upBase, gwAddr := st.upBase, st.gwAddr
 	plain, plainAddr, err := startSelf(ctx, "plainproxy", upBase)
 	if err != nil {
 		return err
 	}
 	defer plain.stop()
-
-	gwAddr := freeAddr()
-	cfg, err := ehigateConfig(dir, gwAddr, upBase)
-	if err != nil {
-		return err
-	}
-	gw, err := startProcess(ctx, "ehigate", gwAddr, bin, "serve", "--config", cfg)
-	if err != nil {
-		return err
-	}
-	defer gw.stop()
 
 	const query = "/Observation?patient=p&_count=20"
 	targets := []struct{ name, url string }{
@@ -61,7 +41,7 @@ func runProxyBench(ctx context.Context, args []string) error {
 		{"reverseproxy", "http://" + plainAddr + "/fhir" + query},
 		{"ehigate", "http://" + gwAddr + "/fhir" + query},
 	}
-	if ng, addr, err := startNginx(ctx, dir, upBase); err == nil {
+	if ng, addr, err := startNginx(ctx, st.dir, upBase); err == nil {
 		defer ng.stop()
 		targets = append(targets, struct{ name, url string }{"nginx", "http://" + addr + "/fhir" + query})
 	} else {
@@ -97,7 +77,7 @@ func runProxyBench(ctx context.Context, args []string) error {
 			r.rps()/med["direct"].rps(), r.rps()/med["reverseproxy"].rps())
 	}
 	tw.Flush()
-	recs, err := countRecords(ctx, bin, cfg)
+	recs, err := countRecords(ctx, st.cfg)
 	if err == nil {
 		fmt.Printf("\nehigate wrote %s decision records (every request recorded, fsync'd group commits)\n", recs)
 	}
@@ -114,7 +94,7 @@ func round(d time.Duration) string {
 }
 
 // countRecords counts records in the gateway's store through its own CLI.
-func countRecords(ctx context.Context, bin, cfg string) (string, error) {
+func countRecords(ctx context.Context, cfg string) (string, error) {
 	db := filepath.Join(filepath.Dir(cfg), "records.db")
 	if _, err := os.Stat(db); err != nil {
 		return "", err

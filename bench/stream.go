@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -26,30 +25,12 @@ func runStreamBench(ctx context.Context, args []string) error {
 	fs.TextVar(&size, "size", &size, "response size (e.g. 512MiB)")
 	fs.Parse(args)
 
-	dir, err := os.MkdirTemp("", "ehigate-bench-")
+	st, err := startStack(ctx, 20)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildEhigate(ctx, dir)
-	if err != nil {
-		return err
-	}
-	up, upBase, err := upstreamProcess(ctx, 20)
-	if err != nil {
-		return err
-	}
-	defer up.stop()
-	gwAddr := freeAddr()
-	cfg, err := ehigateConfig(dir, gwAddr, upBase)
-	if err != nil {
-		return err
-	}
-	gw, err := startProcess(ctx, "ehigate", gwAddr, bin, "serve", "--config", cfg)
-	if err != nil {
-		return err
-	}
-	defer gw.stop()
+	defer st.stop()
+	gw, gwAddr := st.gw, st.gwAddr
 
 	// Warm the gateway with ordinary traffic first so that the baseline
 	// includes its steady-state heap.
