@@ -164,3 +164,26 @@ func FuzzScanObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanObjectValid: on valid JSON objects the fast scan agrees with
+// the validating one; on anything else it never panics.
+func FuzzScanObjectValid(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":"x\"y","c":[1,{"d":"}"}],"e\u0041":null}`, `{}`, `{"a":"\\"}`, `[1]`, `{"a":`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast := jsScanObjectValid(data, nil)
+		slow, err := jsScanObject(data, nil)
+		if err != nil {
+			return
+		}
+		if len(fast) != len(slow) {
+			t.Fatalf("%d members, want %d", len(fast), len(slow))
+		}
+		for i := range slow {
+			if fast[i].key(data) != slow[i].key(data) || string(data[fast[i].vs:fast[i].ve]) != string(data[slow[i].vs:slow[i].ve]) {
+				t.Fatalf("member %d differs", i)
+			}
+		}
+	})
+}

@@ -32,38 +32,61 @@ func (r *Resource) PatientsWith(resolve func(ref string) (string, bool)) []strin
 }
 
 // compartmentRefs calls fn with every reference found at the resource's
-// Patient compartment paths.
+// Patient compartment paths, reading the raw bytes of just those members.
 func (r *Resource) compartmentRefs(fn func(ref string)) {
 	for _, p := range CompartmentParams(r.Type) {
 		for _, path := range p.Paths {
 			head, rest, _ := strings.Cut(path, ".")
-			var v any
-			if !r.Member(head, &v) {
-				continue
+			if raw, ok := r.Get(head); ok {
+				walkRawRefs(raw, rest, fn)
 			}
-			walkRefs(v, rest, fn)
 		}
 	}
 }
 
-// walkRefs calls fn with every Reference.reference found at the dotted path
-// below v (arrays are walked transparently).
-func walkRefs(v any, path string, fn func(string)) {
-	switch t := v.(type) {
-	case []any:
-		for _, e := range t {
-			walkRefs(e, path, fn)
-		}
-	case map[string]any:
-		if path == "" {
-			if s, ok := t["reference"].(string); ok {
-				fn(s)
+// walkRawRefs calls fn with every Reference.reference found at the dotted
+// path below the JSON value data (arrays are walked transparently),
+// without decoding anything else.
+func walkRawRefs(data []byte, path string, fn func(string)) {
+	i := jsSpace(data, 0)
+	if i >= len(data) {
+		return
+	}
+	switch data[i] {
+	case '[':
+		for i = jsSpace(data, i+1); i < len(data) && data[i] != ']'; {
+			end, err := jsSkipValue(data, i, 1)
+			if err != nil {
+				return
 			}
+			walkRawRefs(data[i:end], path, fn)
+			if i = jsSpace(data, end); i < len(data) && data[i] == ',' {
+				i = jsSpace(data, i+1)
+			}
+		}
+	case '{':
+		obj := data[i:]
+		name, rest := "reference", ""
+		if path != "" {
+			name, rest, _ = strings.Cut(path, ".")
+		}
+		var buf [16]jsMember
+		ms, err := jsScanObject(obj, buf[:0])
+		if err != nil {
 			return
 		}
-		head, rest, _ := strings.Cut(path, ".")
-		if c, ok := t[head]; ok {
-			walkRefs(c, rest, fn)
+		for k := range ms {
+			if !ms[k].is(obj, name) {
+				continue
+			}
+			v := obj[ms[k].vs:ms[k].ve]
+			if path == "" {
+				if s, ok := jsString(v, ""); ok {
+					fn(s)
+				}
+			} else {
+				walkRawRefs(v, rest, fn)
+			}
 		}
 	}
 }

@@ -5,7 +5,7 @@
 //     body, shows every resource to a policy callback, drops the resources
 //     the policy withholds and counts what was released. Kept entries are
 //     written byte for byte as received.
-//   - Rewriter replaces the upstream's base URL with the gateway's public
+//   - NewRewriter replaces the upstream's base URL with the gateway's public
 //     base in any body (JSON, NDJSON, XML).
 //   - NewReader turns a chain of such writers into a reader, for
 //     httputil.ReverseProxy.ModifyResponse.

@@ -63,10 +63,17 @@ func FuzzFilter(f *testing.F) {
 		if err != nil && !opts.Strict {
 			t.Fatalf("error without Strict: %v", err)
 		}
-		if opts.Kind == KindJSON {
-			if valid := json.Valid(data); valid == st.Malformed {
-				t.Fatalf("Malformed = %v for input json.Valid = %v", st.Malformed, valid)
+		valid := json.Valid(data)
+		if opts.Kind == KindNDJSON {
+			valid = true
+			for line := range bytes.SplitSeq(data, []byte("\n")) {
+				if l := bytes.TrimSpace(line); len(l) > 0 && !json.Valid(l) {
+					valid = false
+				}
 			}
+		}
+		if valid == st.Malformed {
+			t.Fatalf("Malformed = %v for a body that encoding/json finds valid = %v", st.Malformed, valid)
 		}
 		if opts.Strict && err == nil {
 			switch {

@@ -58,8 +58,8 @@ var urlEnd = func() (t [256]bool) {
 	return t
 }()
 
-// Rewriter replaces base URLs in a stream; see NewRewriter.
-type Rewriter struct {
+// rewriter replaces base URLs in a stream; see NewRewriter.
+type rewriter struct {
 	w      io.Writer
 	reps   []Replacement
 	maxLen int
@@ -71,7 +71,7 @@ type Rewriter struct {
 	closed bool
 }
 
-var _ io.WriteCloser = (*Rewriter)(nil)
+var _ io.WriteCloser = (*rewriter)(nil)
 
 // NewRewriter returns a WriteCloser that writes to w the bytes written to
 // it with every occurrence of a From replaced by its To (the first
@@ -81,7 +81,7 @@ var _ io.WriteCloser = (*Rewriter)(nil)
 // Between writes it holds back at most the length of the longest From.
 // Close flushes held-back bytes and closes w when it is an io.Closer.
 func NewRewriter(w io.Writer, reps []Replacement) io.WriteCloser {
-	r := &Rewriter{w: w}
+	r := &rewriter{w: w}
 	for _, rep := range reps {
 		if len(rep.From) == 0 {
 			continue
@@ -109,7 +109,7 @@ func NewRewriter(w io.Writer, reps []Replacement) io.WriteCloser {
 
 // Write rewrites p. Bytes that may start a match continuing in the next
 // write are held back.
-func (r *Rewriter) Write(p []byte) (int, error) {
+func (r *rewriter) Write(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -143,7 +143,7 @@ func (r *Rewriter) Write(p []byte) (int, error) {
 
 // Close writes the held-back bytes and closes the underlying writer when it
 // is an io.Closer.
-func (r *Rewriter) Close() error {
+func (r *rewriter) Close() error {
 	if r.closed {
 		return r.err
 	}
@@ -160,7 +160,7 @@ func (r *Rewriter) Close() error {
 	return r.err
 }
 
-func (r *Rewriter) write(b []byte) {
+func (r *rewriter) write(b []byte) {
 	if len(b) == 0 || r.err != nil {
 		return
 	}
@@ -174,7 +174,7 @@ func (r *Rewriter) write(b []byte) {
 // scan writes buf with its matches replaced, deciding only positions below
 // limit and those a later byte cannot change; it returns how much of buf it
 // consumed. final means the input ends with buf.
-func (r *Rewriter) scan(buf []byte, limit int, final bool) int {
+func (r *rewriter) scan(buf []byte, limit int, final bool) int {
 	for k := range r.next {
 		r.next[k] = -1
 	}
@@ -210,7 +210,7 @@ func (r *Rewriter) scan(buf []byte, limit int, final bool) int {
 
 // undecided returns the first position at or after from where a From could
 // still match given more input, or len(buf).
-func (r *Rewriter) undecided(buf []byte, from int) int {
+func (r *rewriter) undecided(buf []byte, from int) int {
 	for t := max(from, len(buf)-r.maxLen); t < len(buf); t++ {
 		rest := buf[t:]
 		for _, rep := range r.reps {
@@ -224,7 +224,7 @@ func (r *Rewriter) undecided(buf []byte, from int) int {
 
 // candidate returns the first position at or after i where a From occurs
 // in full, or -1.
-func (r *Rewriter) candidate(buf []byte, i int) int {
+func (r *rewriter) candidate(buf []byte, i int) int {
 	if len(r.prefix) > 0 {
 		if j := bytes.Index(buf[i:], r.prefix); j >= 0 {
 			return i + j
@@ -249,7 +249,7 @@ func (r *Rewriter) candidate(buf []byte, i int) int {
 
 // matchAt returns the first Replacement matching at buf[pos:] and ending
 // at a URL boundary, or -1.
-func (r *Rewriter) matchAt(buf []byte, pos int, final bool) int {
+func (r *rewriter) matchAt(buf []byte, pos int, final bool) int {
 	rest := buf[pos:]
 	for k, rep := range r.reps {
 		if !bytes.HasPrefix(rest, rep.From) {
