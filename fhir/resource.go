@@ -83,7 +83,8 @@ func (r *Resource) ResetValid(raw []byte) error {
 }
 
 // head reads resourceType and id from the indexed members.
-func (r *Resource) head() error {	v, ok := r.Get("resourceType")
+func (r *Resource) head() error {
+	v, ok := r.Get("resourceType")
 	if !ok {
 		return ErrNotResource
 	}
