@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"encoding/json"
+	"github.com/ehigate/ehigate/fhir/fhirdata"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,37 +10,12 @@ import (
 	"testing"
 )
 
-// classifyDataDir returns the shared FHIR test data folder as a path
-// relative to the package directory (../../shared/fhir-data here). It
-// skips the test when there is none.
-func classifyDataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, ok := findDataDir()
-	if !ok {
-		tb.Skip("shared FHIR test data (shared/fhir-data next to the repository) not found; skipping")
-	}
-	return dir
-}
+// classifyDataDir returns the shared FHIR test data folder, skipping the
+// test when there is none.
+func classifyDataDir(tb testing.TB) string { return fhirdata.Dir(tb) }
 
-// findDataDir walks up from the working directory to the first folder
-// holding shared/fhir-data and returns that path relative to the working
-// directory.
-func findDataDir() (string, bool) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		cand := filepath.Join(d, "shared", "fhir-data")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			rel, err := filepath.Rel(wd, cand)
-			return rel, err == nil
-		}
-		if filepath.Dir(d) == d {
-			return "", false
-		}
-	}
-}
+// findDataDir returns the shared FHIR test data folder, if present.
+func findDataDir() (string, bool) { return fhirdata.Lookup() }
 
 // classifyReadJSON reads and decodes a JSON file, reporting false for
 // files that are empty or do not parse (one shared synthea file is empty).

@@ -4,29 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/ehigate/ehigate/fhir/fhirdata"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
-// resTestDataDir finds the shared FHIR test data: the shared/fhir-data
-// folder beside the repository root, reached by a relative path from the
-// package directory.
-func resTestDataDir() (string, bool) {
-	dir := "."
-	for range 10 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "fhir-data")
-			if st, err := os.Stat(d); err == nil && st.IsDir() {
-				return d, true
-			}
-			return "", false
-		}
-		dir = filepath.Join(dir, "..")
-	}
-	return "", false
-}
+// resTestDataDir returns the shared FHIR test data folder, if present.
+func resTestDataDir() (string, bool) { return fhirdata.Lookup() }
 
 // resExampleFiles lists the R4 example files, skipping the test when the
 // shared data is absent.

@@ -3,29 +3,15 @@ package stream
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/ehigate/ehigate/fhir/fhirdata"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 )
 
-// dataDir finds the shared FHIR test data: the shared/fhir-data folder
-// beside the repository root, reached by a relative path from the package
-// directory.
-func dataDir() (string, bool) {
-	dir := "."
-	for range 10 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "fhir-data")
-			if st, err := os.Stat(d); err == nil && st.IsDir() {
-				return d, true
-			}
-			return "", false
-		}
-		dir = filepath.Join(dir, "..")
-	}
-	return "", false
-}
+// dataDir returns the shared FHIR test data folder, if present.
+func dataDir() (string, bool) { return fhirdata.Lookup() }
 
 // testFile is one JSON file of the shared data.
 type testFile struct {

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/ehigate/ehigate/fhir/fhirdata"
 	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -198,25 +197,11 @@ func walkPages(t testing.TB, hs *httptest.Server, url string, header ...string) 
 	return entries, total, pages
 }
 
-// sharedDataDir returns the shared FHIR test data directory, found as
-// shared/fhir-data beside the repository root by walking up from the
-// test's working directory, or "" when it is absent.
+// sharedDataDir returns the shared FHIR test data folder, or "" when it
+// is absent.
 func sharedDataDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "fhir-data")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	d, _ := fhirdata.Lookup()
+	return d
 }
 
 // sharedData returns the shared FHIR test data directory or skips.
