@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"strings"
 
 	"github.com/ehigate/ehigate/decision"
@@ -22,27 +21,38 @@ const hashDomain = "ehigate-journal-v1"
 // microseconds), previous hash and payload bytes. The encoding is byte
 // stable and golden-tested; changing it is a schema change.
 func Hash(e *decision.Entry) string {
+	sum := hashSum(e)
+	return hex.EncodeToString(sum[:])
+}
+
+// HashMatches reports whether e.Hash is the hash of e, without
+// allocating (verification calls it for every entry).
+func HashMatches(e *decision.Entry) bool {
+	sum := hashSum(e)
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:]) == e.Hash
+}
+
+func hashSum(e *decision.Entry) [sha256.Size]byte {
+	var buf [256]byte
+	b := appendString(buf[:0], hashDomain)
+	b = appendString(b, e.Chain)
+	b = binary.BigEndian.AppendUint64(b, e.Seq)
+	b = appendString(b, string(e.Kind))
+	b = appendString(b, e.RecordID)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.At.UnixMicro()))
+	b = appendString(b, e.PrevHash)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(e.Payload)))
 	h := sha256.New()
-	writeString(h, hashDomain)
-	writeString(h, e.Chain)
-	writeUint(h, e.Seq)
-	writeString(h, string(e.Kind))
-	writeString(h, e.RecordID)
-	writeUint(h, uint64(e.At.UnixMicro()))
-	writeString(h, e.PrevHash)
-	writeUint(h, uint64(len(e.Payload)))
+	h.Write(b)
 	h.Write(e.Payload)
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	h.Sum(sum[:0])
+	return sum
 }
 
-func writeUint(h hash.Hash, v uint64) {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	h.Write(b[:])
-}
-
-func writeString(h hash.Hash, s string) {
-	writeUint(h, uint64(len(s)))
-	h.Write([]byte(s))
+func appendString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
 }

@@ -122,21 +122,43 @@ func TestReopenContinuesChain(t *testing.T) {
 	checkChain(t, st, "c", 15)
 }
 
-// failingStore fails appends while down is set.
+// failingStore fails writes while down is set; with lostAck it writes
+// but reports a failure (a commit whose answer the network lost).
 type failingStore struct {
 	store.Store
-	mu   sync.Mutex
-	down bool
+	mu      sync.Mutex
+	down    bool
+	lostAck bool
+}
+
+func (f *failingStore) set(down, lostAck bool) {
+	f.mu.Lock()
+	f.down, f.lostAck = down, lostAck
+	f.mu.Unlock()
+}
+
+func (f *failingStore) state() (bool, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.down, f.lostAck
 }
 
 func (f *failingStore) Append(ctx context.Context, items []store.Item) error {
-	f.mu.Lock()
-	down := f.down
-	f.mu.Unlock()
+	down, lost := f.state()
 	if down {
 		return store.ErrUnavailable
 	}
-	return f.Store.Append(ctx, items)
+	if err := f.Store.Append(ctx, items); err != nil || !lost {
+		return err
+	}
+	return store.ErrUnavailable
+}
+
+func (f *failingStore) PutCheckpoint(ctx context.Context, cp store.Checkpoint) error {
+	if down, _ := f.state(); down {
+		return store.ErrUnavailable
+	}
+	return f.Store.PutCheckpoint(ctx, cp)
 }
 
 func TestFailedCommitDoesNotAdvanceChain(t *testing.T) {
@@ -150,11 +172,11 @@ func TestFailedCommitDoesNotAdvanceChain(t *testing.T) {
 	if _, err := w.Append(ctx, decision.KindAccess, "1", decision.Access{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	fs.down = true
+	fs.set(true, false)
 	if _, err := w.Append(ctx, decision.KindAccess, "2", decision.Access{}, nil); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("append while down: %v", err)
 	}
-	fs.down = false
+	fs.set(false, false)
 	e, err := w.Append(ctx, decision.KindAccess, "3", decision.Access{}, nil)
 	if err != nil || e.Seq != 2 {
 		t.Fatalf("append after recovery: seq %d, %v", e.Seq, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,3 +97,16 @@ func DecodeCursor(s string) (int64, string, error) {
 
 // Micro converts a time to the stores' Unix-microsecond integers.
 func Micro(t time.Time) int64 { return t.UnixMicro() }
+
+// DecodeRecord decodes a stored record document; spooled adds
+// decision.FlagSpooled, which stores keep beside the document.
+func DecodeRecord(doc []byte, spooled bool) (decision.Record, error) {
+	var r decision.Record
+	if err := json.Unmarshal(doc, &r); err != nil {
+		return r, fmt.Errorf("store: decode record: %w", err)
+	}
+	if spooled {
+		r.AddFlag(decision.FlagSpooled)
+	}
+	return r, nil
+}

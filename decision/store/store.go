@@ -25,6 +25,10 @@ var (
 type Item struct {
 	Entry  decision.Entry
 	Record *decision.Record
+	// Spooled marks an item replayed from the local spool: the projection
+	// row is annotated (records read back carry decision.FlagSpooled), the
+	// entry itself is stored exactly as hashed.
+	Spooled bool
 }
 
 // Store keeps journal entries and the record projection.
@@ -45,13 +49,30 @@ type Store interface {
 	Entries(ctx context.Context, chain string, from, to uint64, fn func(decision.Entry) error) error
 	// RecordEntries returns every entry of one record, in journal order.
 	RecordEntries(ctx context.Context, id string) ([]decision.Entry, error)
-	// Chains lists the chains with their heads.
+	// Chains lists the chains with their heads; a chain whose entries
+	// were all pruned is listed with the checkpoint it was pruned to.
 	Chains(ctx context.Context) ([]Chain, error)
 	// PutLink remembers a URL path outside the FHIR grammar that the
 	// gateway learned from a response (a Bulk Data status or file URL).
 	PutLink(ctx context.Context, l Link) error
 	// Link looks a learned path up; ErrNotFound when unknown or expired.
 	Link(ctx context.Context, path string) (Link, error)
+	// PutCheckpoint stores a signed checkpoint; storing one again for the
+	// same chain and sequence number replaces it (a seal after a periodic
+	// checkpoint at the same head).
+	PutCheckpoint(ctx context.Context, cp Checkpoint) error
+	// Checkpoints calls fn for each checkpoint of chain with seq >= from,
+	// in sequence order, stopping at fn's error.
+	Checkpoints(ctx context.Context, chain string, from uint64, fn func(Checkpoint) error) error
+	// Audit calls fn for every record of the store, in record id order,
+	// with its decision, completion and transition entries and its
+	// projection, all read from one consistent snapshot.
+	Audit(ctx context.Context, fn func(*AuditRecord) error) error
+	// Prune deletes the entries of chain with seq <= through, the
+	// projection rows and patient index rows of the records decided in
+	// them, and the chain's checkpoints below through. The checkpoint at
+	// through is kept: verification starts from it.
+	Prune(ctx context.Context, chain string, through uint64) error
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store.

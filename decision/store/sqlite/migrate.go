@@ -60,6 +60,20 @@ var migrations = []string{
 		owner     TEXT    NOT NULL,
 		expires   INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 2: signed checkpoints, the spooled annotation, and the patient index
+	// by record (verification and retention read it that way).
+	`CREATE TABLE checkpoints (
+		chain     TEXT    NOT NULL,
+		seq       INTEGER NOT NULL,
+		hash      TEXT    NOT NULL,
+		at        INTEGER NOT NULL,
+		sealed    INTEGER NOT NULL,
+		key_id    TEXT    NOT NULL,
+		signature TEXT    NOT NULL,
+		PRIMARY KEY (chain, seq)
+	) WITHOUT ROWID;
+	ALTER TABLE records ADD COLUMN spooled INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX record_patients_record ON record_patients (record_id);`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -58,7 +58,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(""))
+	// Readers map the file (no read syscall per page) and keep a larger
+	// page cache: verification and reports scan whole tables.
+	r, err := sql.Open("sqlite", dsn("&_pragma=mmap_size(1073741824)&_pragma=cache_size(-32768)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -101,10 +103,10 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite: append: %w", err)
 	}
-	upRecord, err := tx.PrepareContext(ctx, `INSERT INTO records (id, received_at, action, interaction, resource_type, subject, client_id, issuer, class, status, exception, flags, policies, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	upRecord, err := tx.PrepareContext(ctx, `INSERT INTO records (id, received_at, action, interaction, resource_type, subject, client_id, issuer, class, status, exception, flags, policies, doc, spooled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET action = excluded.action, status = excluded.status, exception = excluded.exception,
-			flags = excluded.flags, policies = excluded.policies, doc = excluded.doc`)
+			flags = excluded.flags, policies = excluded.policies, doc = excluded.doc, spooled = max(spooled, excluded.spooled)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: append: %w", err)
 	}
@@ -131,7 +133,7 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 		}
 		row := store.RowOf(rec)
 		if _, err := upRecord.ExecContext(ctx, row.ID, row.ReceivedAt, row.Action, row.Interaction, row.ResourceType,
-			row.Subject, row.ClientID, row.Issuer, row.Class, row.Status, row.Exception, row.Flags, row.Policies, doc); err != nil {
+			row.Subject, row.ClientID, row.Issuer, row.Class, row.Status, row.Exception, row.Flags, row.Policies, doc, items[i].Spooled); err != nil {
 			return fmt.Errorf("sqlite: append: %w", err)
 		}
 		for _, p := range row.Patients {
@@ -160,41 +162,50 @@ func (s *Store) Head(ctx context.Context, chain string) (uint64, string, error) 
 	return uint64(seq), hash, nil
 }
 
-// Entries implements store.Store.
+// Entries implements store.Store. It reads a page at a time and calls
+// fn with no connection held, so fn may use the store.
 func (s *Store) Entries(ctx context.Context, chain string, from, to uint64, fn func(decision.Entry) error) error {
-	if to == 0 {
+	if to == 0 || to > 1<<63-1 {
 		to = 1<<63 - 1
 	}
 	const page = 2000
+	buf := make([]decision.Entry, 0, page)
 	for {
-		rows, err := s.r.QueryContext(ctx, `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
-			WHERE chain = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, chain, int64(from), int64(to), page)
+		var err error
+		buf, err = s.entryPage(ctx, chain, from, to, page, buf[:0])
 		if err != nil {
-			return fmt.Errorf("sqlite: entries: %w", err)
+			return err
 		}
-		n := 0
-		for rows.Next() {
-			e, err := scanEntry(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			from = e.Seq + 1
+		for _, e := range buf {
 			if err := fn(e); err != nil {
-				rows.Close()
 				return err
 			}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("sqlite: entries: %w", err)
-		}
-		if n < page {
+		if len(buf) < page {
 			return nil
 		}
+		from = buf[len(buf)-1].Seq + 1
 	}
+}
+
+func (s *Store) entryPage(ctx context.Context, chain string, from, to uint64, limit int, buf []decision.Entry) ([]decision.Entry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
+		WHERE chain = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, chain, int64(min(from, 1<<63-1)), int64(to), limit)
+	if err != nil {
+		return buf, fmt.Errorf("sqlite: entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return buf, err
+		}
+		buf = append(buf, e)
+	}
+	if err := rows.Err(); err != nil {
+		return buf, fmt.Errorf("sqlite: entries: %w", err)
+	}
+	return buf, nil
 }
 
 // RecordEntries implements store.Store.
@@ -230,10 +241,16 @@ func scanEntry(rows *sql.Rows) (decision.Entry, error) {
 	return e, nil
 }
 
-// Chains implements store.Store.
+// Chains implements store.Store. A chain whose entries were all pruned
+// is listed with the checkpoint it was pruned to.
 func (s *Store) Chains(ctx context.Context) ([]store.Chain, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT e.chain, e.seq, e.hash, e.at, (SELECT at FROM entries f WHERE f.chain = e.chain ORDER BY seq LIMIT 1)
-		FROM entries e WHERE e.seq = (SELECT MAX(seq) FROM entries g WHERE g.chain = e.chain) ORDER BY e.chain`)
+		FROM entries e WHERE e.seq = (SELECT MAX(seq) FROM entries g WHERE g.chain = e.chain)
+		UNION ALL
+		SELECT c.chain, c.seq, c.hash, c.at, c.at FROM checkpoints c
+		WHERE c.seq = (SELECT MAX(seq) FROM checkpoints d WHERE d.chain = c.chain)
+			AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.chain = c.chain)
+		ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: chains: %w", err)
 	}

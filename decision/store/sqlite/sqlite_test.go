@@ -55,3 +55,17 @@ func TestReopenKeepsSchema(t *testing.T) {
 		st.Close()
 	}
 }
+
+type tamperer struct{ s *Store }
+
+func (t tamperer) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.s.w.ExecContext(ctx, q, args...)
+	return err
+}
+
+func TestTamper(t *testing.T) {
+	storetest.RunTamper(t, func(t *testing.T) (store.Store, storetest.Tamperer) {
+		st := open(t).(*Store)
+		return st, tamperer{st}
+	})
+}

@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/store"
+)
+
+// Records implements store.Store.
+func (s *Store) Records(ctx context.Context, q store.Query) ([]decision.Record, string, error) {
+	sqlText, args, err := store.RecordsSQL(q, store.Postgres)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("postgres: records: %w", err)
+	}
+	defer rows.Close()
+	limit := q.PageLimit()
+	out := make([]decision.Record, 0, min(limit, 256))
+	for rows.Next() {
+		var doc []byte
+		var spooled bool
+		if err := rows.Scan(&doc, &spooled); err != nil {
+			return nil, "", fmt.Errorf("postgres: records: %w", err)
+		}
+		r, err := store.DecodeRecord(doc, spooled)
+		if err != nil {
+			return nil, "", fmt.Errorf("postgres: records: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("postgres: records: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = store.EncodeCursor(last.ReceivedAt.UnixMicro(), last.ID)
+	}
+	return out, next, nil
+}
+
+// Record implements store.Store.
+func (s *Store) Record(ctx context.Context, id string) (decision.Record, error) {
+	var doc []byte
+	var spooled bool
+	err := s.pool.QueryRow(ctx, `SELECT doc, spooled FROM records WHERE id = $1 ORDER BY received_at LIMIT 1`, id).Scan(&doc, &spooled)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return decision.Record{}, fmt.Errorf("postgres: record: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return decision.Record{}, fmt.Errorf("postgres: record: %w", err)
+	}
+	r, err := store.DecodeRecord(doc, spooled)
+	if err != nil {
+		return r, fmt.Errorf("postgres: record: %w", err)
+	}
+	entries, err := s.RecordEntries(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	for _, e := range entries {
+		r.Entries = append(r.Entries, decision.EntryRef{Kind: e.Kind, Chain: e.Chain, Seq: e.Seq, At: e.At})
+	}
+	return r, nil
+}
