@@ -3,57 +3,74 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/fhir/outcome"
+	"github.com/ehigate/ehigate/fhir/stream"
 )
 
 // ExceptionSystem is the code system of the exception codes carried in
 // notices (OperationOutcome.issue.details.coding).
 const ExceptionSystem = "https://ehigate.dev/fhir/CodeSystem/information-blocking-exception"
 
-// issueCode maps an action to the FHIR issue type of its notice.
-func issueCode(a decision.Action) string {
-	switch a {
+// notFoundText is the whole text of a notice that must not reveal that
+// anything exists (a policy's notice.status 404): it reads like any other
+// not-found answer.
+const notFoundText = "The requested resource was not found."
+
+// NoticeStatus returns the HTTP status a restriction is answered with
+// (reference/fhir.md §5): the policy's 403 or 404 for deny and for a read
+// of a withheld resource, 429 for throttle, 202 for delay.
+func NoticeStatus(d decision.Decision) int {
+	switch d.Action {
 	case decision.Throttle:
-		return "throttled"
+		return http.StatusTooManyRequests
 	case decision.Delay:
-		return "informational"
-	case decision.Redact:
-		return "suppressed"
+		return http.StatusAccepted
 	}
-	return "forbidden"
+	if d.Notice.Status == http.StatusNotFound {
+		return http.StatusNotFound
+	}
+	return http.StatusForbidden
+}
+
+// issue returns the severity and FHIR issue type of a notice.
+func issue(d decision.Decision) (severity, code string) {
+	switch {
+	case d.Action == decision.Throttle:
+		return outcome.Error, "throttled"
+	case d.Action == decision.Delay:
+		return outcome.Information, "informational"
+	case d.Notice.Status == http.StatusNotFound:
+		return outcome.Error, "not-found"
+	case d.Action == decision.Redact:
+		return outcome.Error, "suppressed"
+	}
+	return outcome.Error, "forbidden"
 }
 
 // Notice builds the OperationOutcome a requester gets for a restriction:
-// the decision id, the exception code and CFR cite, the plain-language
-// reason and the next step.
+// details.coding names the exception, details.text gives the policy's
+// plain-language message, the next step and who to contact or another
+// way to get the information, the operationoutcome-authority extension
+// points at the regulation, and diagnostics carry the decision id, the
+// exception and the deciding policies (never PHI). A notice whose status
+// is 404 says only that the resource was not found.
 func Notice(id string, d decision.Decision) *outcome.OperationOutcome {
-	severity := outcome.Error
-	if d.Action == decision.Delay || d.Action == decision.Redact {
-		severity = outcome.Information
+	severity, code := issue(d)
+	if d.Notice.Status == http.StatusNotFound && (d.Action == decision.Deny || d.Action == decision.Redact) {
+		oo := outcome.New(severity, code, notFoundText)
+		oo.Issue[0].Diagnostics = "decision " + id
+		return oo
 	}
-	var text []string
-	for _, s := range []string{d.Notice.Message, d.Notice.NextStep, d.Notice.AlternativeManner} {
-		if s = strings.TrimSpace(s); s != "" {
-			text = append(text, s)
-		}
-	}
-	if c := strings.TrimSpace(d.Notice.Contact); c != "" {
-		text = append(text, "Contact: "+c+".")
-	}
-	if len(text) == 0 {
-		text = append(text, "This request was not fulfilled as asked.")
-	}
-	oo := outcome.New(severity, issueCode(d.Action), strings.Join(text, " "))
+	oo := outcome.New(severity, code, noticeText(d.Notice, ""))
 	is := &oo.Issue[0]
 	diag := []string{"decision " + id, "action " + d.Action.String()}
 	if e := d.Exception; e != nil {
-		is.Details.Coding = []outcome.Coding{{System: ExceptionSystem, Code: e.Code, Display: e.CFR}}
-		if e.CFR != "" {
-			is.Extension = append(is.Extension, outcome.Extension{URL: outcome.AuthorityURL, ValueURI: CFRURL(e.CFR)})
-		}
+		exceptionIssue(is, e)
 		diag = append(diag, "exception "+e.Code)
 	}
 	for _, p := range d.Policies {
@@ -65,35 +82,146 @@ func Notice(id string, d decision.Decision) *outcome.OperationOutcome {
 	return oo
 }
 
-// CFRURL returns the eCFR address of a cite such as "45 CFR 171.204(a)(2)".
-func CFRURL(cite string) string {
-	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cite), "45 CFR"))
-	sec, _, _ := strings.Cut(s, "(")
-	sec = strings.TrimSpace(sec)
-	if sec == "" {
-		return "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-D/part-171"
+// noticeText joins what the requester is told into details.text.
+func noticeText(n decision.Notice, lead string) string {
+	var text []string
+	for _, s := range []string{lead, n.Message, n.NextStep, n.AlternativeManner} {
+		if s = strings.TrimSpace(s); s != "" {
+			text = append(text, sentence(s))
+		}
 	}
-	return "https://www.ecfr.gov/current/title-45/section-" + sec
+	if c := strings.TrimSpace(n.Contact); c != "" {
+		text = append(text, "Contact: "+strings.TrimSuffix(c, ".")+".")
+	}
+	if len(text) == 0 {
+		return "This request was not fulfilled as asked."
+	}
+	return strings.Join(text, " ")
+}
+
+// sentence ends s with a full stop unless it ends with punctuation.
+func sentence(s string) string {
+	switch s[len(s)-1] {
+	case '.', '!', '?', ':', ')':
+		return s
+	}
+	return s + "."
+}
+
+// exceptionIssue names the exception on an issue.
+func exceptionIssue(is *outcome.Issue, e *decision.ExceptionRef) {
+	if is.Details == nil {
+		is.Details = &outcome.CodeableConcept{}
+	}
+	is.Details.Coding = []outcome.Coding{{System: ExceptionSystem, Code: e.Code, Display: e.CFR}}
+	if e.CFR != "" {
+		is.Extension = append(is.Extension, outcome.Extension{URL: outcome.AuthorityURL, ValueURI: CFRURL(e.CFR)})
+	}
+}
+
+// CFRURL returns the address of a cite: eCFR for "45 CFR 171.204(a)(2)"
+// (with the paragraph's anchor), the Federal Register for "85 FR 25813",
+// and Part 171 for anything else.
+func CFRURL(cite string) string {
+	const part171 = "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-D/part-171"
+	cite = strings.TrimSpace(cite)
+	if rest, ok := strings.CutPrefix(cite, "45 CFR"); ok {
+		rest = strings.TrimSpace(rest)
+		sec, _, hasPara := strings.Cut(rest, "(")
+		if sec == "" || !validSection(sec) {
+			return part171
+		}
+		u := "https://www.ecfr.gov/current/title-45/section-" + sec
+		if hasPara && validParagraph(rest) {
+			u += "#p-" + rest
+		}
+		return u
+	}
+	var vol, page int
+	if n, err := fmt.Sscanf(cite, "%d FR %d", &vol, &page); err == nil && n == 2 {
+		return fmt.Sprintf("https://www.federalregister.gov/citation/%d-FR-%d", vol, page)
+	}
+	return part171
+}
+
+func validSection(s string) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func validParagraph(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '(' || c == ')') {
+			return false
+		}
+	}
+	return true
 }
 
 // DisclosureEntry returns the Bundle entry (search.mode = outcome) that
-// tells the requester n resources were withheld, under which exception,
-// by which decision.
-func DisclosureEntry(id string, d decision.Decision, n int) []byte {
-	noun := "resources were"
-	if n == 1 {
-		noun = "resource was"
+// tells the requester what was withheld from that Bundle: one issue per
+// exception, with the count, the exception and the decision id. Resources
+// withheld by a policy that documents why disclosure would itself reveal
+// the sensitive fact are not counted; nil when nothing is left to disclose.
+func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld) []byte {
+	type group struct {
+		red   *decision.Redaction
+		count int
+		pols  []string
 	}
-	msg := fmt.Sprintf("%d %s withheld from this response.", n, noun)
-	if m := strings.TrimSpace(d.Notice.Message); m != "" {
-		msg += " " + m
+	groups := map[string]*group{}
+	for _, w := range withheld {
+		red := d.RedactionOf(w.Tag)
+		if red == nil || !red.Disclose {
+			continue
+		}
+		key := ""
+		if red.Exception != nil {
+			key = red.Exception.Code
+		}
+		g := groups[key]
+		if g == nil {
+			g = &group{red: red}
+			groups[key] = g
+		}
+		g.count++
+		if !containsString(g.pols, red.Policy) {
+			g.pols = append(g.pols, red.Policy)
+		}
 	}
-	dd := d
-	dd.Action = decision.Redact
-	dd.Notice.Message = msg
-	oo := Notice(id, dd)
-	oo.Issue[0].Severity = outcome.Information
-	oo.Issue[0].Code = "suppressed"
+	if len(groups) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	oo := &outcome.OperationOutcome{ResourceType: "OperationOutcome"}
+	for _, k := range keys {
+		g := groups[k]
+		noun := "resources were"
+		if g.count == 1 {
+			noun = "resource was"
+		}
+		lead := fmt.Sprintf("%d %s withheld from this response.", g.count, noun)
+		is := outcome.Issue{Severity: outcome.Information, Code: "suppressed",
+			Details: &outcome.CodeableConcept{Text: noticeText(g.red.Notice, lead)}}
+		diag := []string{"decision " + id, fmt.Sprintf("withheld %d", g.count)}
+		if e := g.red.Exception; e != nil {
+			exceptionIssue(&is, e)
+			diag = append(diag, "exception "+e.Code)
+		}
+		for _, pid := range g.pols {
+			diag = append(diag, "policy "+pid+"@"+policyVersion(d, pid))
+		}
+		is.Diagnostics = strings.Join(diag, "; ")
+		oo.Issue = append(oo.Issue, is)
+	}
 	entry := struct {
 		Resource *outcome.OperationOutcome `json:"resource"`
 		Search   struct {
@@ -103,4 +231,22 @@ func DisclosureEntry(id string, d decision.Decision, n int) []byte {
 	entry.Search.Mode = "outcome"
 	b, _ := json.Marshal(entry)
 	return b
+}
+
+func policyVersion(d decision.Decision, id string) string {
+	for _, p := range d.Policies {
+		if p.ID == id {
+			return p.Version
+		}
+	}
+	return "?"
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,12 @@
+// Package engine turns a classified request and its requester into a
+// decision.Decision under a policy set: it finds the policies in play,
+// ranks their actions by the project's one precedence rule (deny > delay >
+// throttle > redact > allow), applies the review lifecycle (overdue
+// policies flag every record they touch; lapsing ones stop enforcing) and,
+// when redaction is in force, returns the per-resource Withhold function
+// the response filter calls.
+//
+// Engine implements gateway.Decider. The policy set can be swapped while
+// requests are being decided (hot reload); each decision uses one set
+// throughout and records its hash.
+package engine
