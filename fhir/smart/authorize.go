@@ -36,6 +36,12 @@ type Result struct {
 	// Filter says that every resource of the response must be checked with
 	// Check before it is released.
 	Filter bool
+	// Opaque says that a response the gateway cannot read resource by
+	// resource (not FHIR JSON: XML, a raw Binary) may still be released:
+	// the requested type is reached by a user/ or system/ scope without
+	// constraints. When Filter is set and Opaque is not, such a response
+	// must be refused.
+	Opaque bool
 }
 
 // Allowed reports whether the request may be forwarded.
@@ -134,7 +140,7 @@ func (g *Grant) read(req *fhir.Request) Result {
 	if a.patientOnly && namesOther(req, g.Patient) {
 		return refuse(ReasonWrongPatient, msgOtherPatient)
 	}
-	return Result{Filter: !g.full}
+	return Result{Filter: !g.full, Opaque: g.plain(req.ResourceType, Read)}
 }
 
 func (g *Grant) search(req *fhir.Request) Result {
@@ -144,7 +150,7 @@ func (g *Grant) search(req *fhir.Request) Result {
 		return res
 	}
 	if !a.patientOnly {
-		return Result{Filter: !g.full}
+		return Result{Filter: !g.full, Opaque: t != "*" && g.plain(t, Search)}
 	}
 	switch {
 	case namesOther(req, g.Patient):

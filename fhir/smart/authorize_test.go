@@ -69,6 +69,7 @@ func TestAuthorize(t *testing.T) {
 		narrow string
 		filter bool
 		entry  int
+		opaque bool
 	}{
 		{name: "metadata needs no scope", g: grant("", ""), method: "GET", target: "metadata"},
 		{name: "smart-configuration needs no scope", g: grant("", ""), method: "GET", target: ".well-known/smart-configuration"},
@@ -116,9 +117,11 @@ func TestAuthorize(t *testing.T) {
 		{name: "delete by id cannot be checked", g: patAll, method: "DELETE", target: "Observation/o1", reason: wrong},
 		{name: "conditional delete is narrowed", g: patAll, method: "DELETE", target: "Observation?code=x", narrow: "patient=Patient/p1"},
 		{name: "delete of a non-patient type", g: patAll, method: "DELETE", target: "Practitioner/d1"},
-		{name: "user scopes reach any patient", g: user, method: "GET", target: "Observation?code=x", filter: true},
+		{name: "user scopes reach any patient", g: user, method: "GET", target: "Observation?code=x", filter: true, opaque: true},
+		{name: "user scopes read any patient", g: user, method: "GET", target: "Observation/o1", filter: true, opaque: true},
+		{name: "constrained user scopes need JSON", g: grant("", "user/Observation.rs?category=laboratory"), method: "GET", target: "Observation/o1", filter: true},
 		{name: "user scopes, other type", g: user, method: "GET", target: "Condition?code=x", reason: scope},
-		{name: "system */rs is unfiltered", g: sys, method: "GET", target: "Condition?code=x"},
+		{name: "system */rs is unfiltered", g: sys, method: "GET", target: "Condition?code=x", opaque: true},
 		{name: "system */rs cannot write", g: sys, method: "POST", target: "Observation", body: obs("p1"), reason: scope},
 		{name: "patient scopes without a launch patient", g: noPatient, method: "GET", target: "Observation?patient=p1", reason: scope},
 		{name: "granular scope is checked in the response", g: labOnly, method: "GET", target: "Observation?patient=p1", filter: true},
@@ -172,6 +175,9 @@ func TestAuthorize(t *testing.T) {
 			}
 			if got.Filter != tc.filter {
 				t.Errorf("filter %v, want %v", got.Filter, tc.filter)
+			}
+			if got.Opaque != tc.opaque {
+				t.Errorf("opaque %v, want %v", got.Opaque, tc.opaque)
 			}
 		})
 	}

@@ -114,3 +114,14 @@ func (g *Grant) anyOther(p Perm) bool {
 	}
 	return false
 }
+
+// plain reports whether a user/ or system/ scope without constraints
+// reaches type t with permission p.
+func (g *Grant) plain(t string, p Perm) bool {
+	for i := range g.Scopes {
+		if s := &g.Scopes[i]; s.Context != ContextPatient && s.Perms.Has(p) && s.Covers(t) && len(s.Constraints) == 0 {
+			return true
+		}
+	}
+	return false
+}
