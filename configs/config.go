@@ -27,12 +27,20 @@ type Config struct {
 	Store Store `yaml:"store"`
 	// Policies are policy files or folders of them (*.yaml, *.yml).
 	Policies []string `yaml:"policies"`
+	// PolicyReview configures the review rules of policies.
+	PolicyReview PolicyReview `yaml:"policy_review"`
+	// Notices configures the written responses restrictions oblige.
+	Notices Notices `yaml:"notices"`
 	// Limits bound what a request may cost.
 	Limits Limits `yaml:"limits"`
 	// Journal tunes the decision journal.
 	Journal Journal `yaml:"journal"`
 	// Log configures the process log.
 	Log Log `yaml:"log"`
+	// Telemetry configures traces and metrics.
+	Telemetry Telemetry `yaml:"telemetry"`
+	// Auth configures identity (bearer tokens) and SMART scopes.
+	Auth Auth `yaml:"auth"`
 
 	// File is the path the configuration was read from ("" when built in).
 	File string `yaml:"-"`
@@ -62,18 +70,6 @@ type Upstream struct {
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
-// Store selects and configures the record store.
-type Store struct {
-	// SQLite is the embedded store (the default).
-	SQLite SQLite `yaml:"sqlite"`
-}
-
-// SQLite configures the embedded store.
-type SQLite struct {
-	// Path is the database file; it is created with mode 0600.
-	Path string `yaml:"path"`
-}
-
 // Limits bound requests.
 type Limits struct {
 	// MaxHeaderBytes bounds request headers (answered 431 beyond).
@@ -91,14 +87,6 @@ type Limits struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// IdleTimeout closes idle client connections.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-}
-
-// Journal tunes the decision journal.
-type Journal struct {
-	// Chain names this writer's hash chain (default: the host name).
-	Chain string `yaml:"chain"`
-	// MaxBatch is the most entries one group commit writes.
-	MaxBatch int `yaml:"max_batch"`
 }
 
 // Log configures logging.
@@ -128,8 +116,11 @@ func Defaults() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
-		Journal: Journal{MaxBatch: 512},
-		Log:     Log{Level: "info", Format: "json"},
+		Journal:      defaultJournal(),
+		Log:          Log{Level: "info", Format: "json"},
+		PolicyReview: defaultPolicyReview(),
+		Telemetry:    DefaultTelemetry(),
+		Auth:         defaultAuth(),
 	}
 }
 
@@ -167,7 +158,10 @@ func (c *Config) resolvePaths(dir string) {
 		return filepath.Join(dir, p)
 	}
 	c.Store.SQLite.Path = abs(c.Store.SQLite.Path)
+	c.Journal.SigningKey = abs(c.Journal.SigningKey)
+	c.Journal.SpoolDir = abs(c.Journal.SpoolDir)
 	c.Upstream.CAFile = abs(c.Upstream.CAFile)
+	c.Auth.resolvePaths(abs)
 	for i, p := range c.Policies {
 		c.Policies[i] = abs(p)
 	}
@@ -204,9 +198,6 @@ func (c *Config) validate() yamlx.Problems {
 	if c.Upstream.MaxConns < 0 {
 		add("upstream.max_conns", "must not be negative")
 	}
-	if c.Store.SQLite.Path == "" {
-		add("store.sqlite.path", "is required")
-	}
 	for path, v := range map[string]ByteSize{
 		"limits.max_header_bytes": c.Limits.MaxHeaderBytes, "limits.max_request_body": c.Limits.MaxRequestBody,
 		"limits.inspect_body": c.Limits.InspectBody, "limits.max_resource": c.Limits.MaxResource,
@@ -215,15 +206,16 @@ func (c *Config) validate() yamlx.Problems {
 			add(path, "must be positive")
 		}
 	}
-	if c.Journal.MaxBatch < 1 {
-		add("journal.max_batch", "must be at least 1")
-	}
+	ps = append(ps, c.validateJournalStore()...)
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		add("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	}
 	if !oneOf(c.Log.Format, "json", "text") {
 		add("log.format", "want json or text, got %q", c.Log.Format)
 	}
+	ps = append(ps, c.validateTelemetry()...)
+	ps = append(ps, c.validateAuth()...)
+	ps = append(ps, c.validatePolicyKeys()...)
 	for i, p := range c.Policies {
 		if _, err := os.Stat(p); err != nil {
 			add(fmt.Sprintf("policies[%d]", i), "cannot read %s: %v", p, unwrapPath(err))

@@ -36,6 +36,84 @@ type Decision struct {
 	// OperationOutcome entry in Bundles). It is true unless a policy
 	// documents why disclosure would itself reveal the sensitive fact.
 	Disclose bool
+	// Redactions describe the policies a Withhold func may name, one per
+	// enforcing redact policy: what to tell the requester about what each
+	// withholds, and whether to disclose it.
+	Redactions []Redaction
+	// Duty is the written response the deciding exception requires of the
+	// actor (e.g. reasons within 10 business days for infeasibility). The
+	// gateway opens it as a notice item on the record when the restriction
+	// is carried out.
+	Duty *NoticeItem
+	// Limit holds the deciding throttle policy's parameters, for the
+	// throttle enforcer.
+	Limit *ThrottleSpec
+	// Delay holds the deciding delay policy's parameters, for the hold and
+	// embargo enforcer.
+	Delay *DelaySpec
+}
+
+// Redaction is what one enforcing redact policy means for a response.
+type Redaction struct {
+	// Policy is the policy id, as returned by Decision.Withhold.
+	Policy string
+	// Exception is the exception the policy cites.
+	Exception *ExceptionRef
+	// Notice is what the requester is told: in the disclosure entry of a
+	// Bundle, or as the answer to a read of a resource it withholds.
+	Notice Notice
+	// Disclose is false when the policy documents why disclosing the
+	// withholding would itself reveal the sensitive fact.
+	Disclose bool
+	// Duty is the written response the policy's exception requires when
+	// it withholds something.
+	Duty *NoticeItem
+}
+
+// RedactionOf returns the Redaction of policy id, or nil.
+func (d *Decision) RedactionOf(id string) *Redaction {
+	for i := range d.Redactions {
+		if d.Redactions[i].Policy == id {
+			return &d.Redactions[i]
+		}
+	}
+	return nil
+}
+
+// ThrottleSpec is a throttle policy's limit, as its policy file states it.
+type ThrottleSpec struct {
+	// Policy is the policy id.
+	Policy string
+	// Key is what requests are counted by: subject, client_id, class,
+	// patient or global.
+	Key string
+	// Rate is the sustained rate, in requests per second.
+	Rate float64
+	// Burst is how many requests may exceed the rate at once.
+	Burst int
+	// OnStoreFailure is Allow or Deny: what to do when the shared limiter
+	// store cannot be reached.
+	OnStoreFailure Action
+}
+
+// DelaySpec is a delay policy's parameters, as its policy file states them.
+type DelaySpec struct {
+	// Policy is the policy id.
+	Policy string
+	// Form is "embargo" (resources are held back until a time after one
+	// of their dates) or "hold" (the request is parked).
+	Form string
+	// ReleaseAfter and DateElement define an embargo: a resource is held
+	// until ReleaseAfter past its DateElement (e.g. "issued").
+	ReleaseAfter time.Duration
+	DateElement  string
+	// HoldFor is how long a held request is parked; zero with
+	// StaffRelease set means until staff release it.
+	HoldFor      time.Duration
+	StaffRelease bool
+	// Embargoed, set for embargoes, reports whether a resource matches the
+	// policy's per-resource criteria and until when it is held back.
+	Embargoed func(r *fhir.Resource, now time.Time) (until time.Time, held bool)
 }
 
 // Notice is the plain-language part of what a requester is told.

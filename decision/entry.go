@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -51,6 +52,10 @@ type Completion struct {
 	Withheld []Withheld `json:"withheld,omitempty"`
 	Flags    []Flag     `json:"flags,omitempty"`
 	Reason   string     `json:"reason,omitempty"`
+	// Notice is a notice item opened when the response was completed (a
+	// redaction whose exception requires a written response withheld
+	// something).
+	Notice *NoticeItem `json:"notice,omitempty"`
 	// Error is set when the gateway or the upstream failed after the
 	// decision was made; the record's action becomes Error.
 	Error bool `json:"error,omitempty"`
@@ -88,6 +93,22 @@ type PolicySet struct {
 	Hash     string      `json:"hash"`
 	Policies []PolicyRef `json:"policies"`
 	Source   string      `json:"source,omitempty"`
+	// CatalogVersion is the version of the exception catalog the set was
+	// validated against.
+	CatalogVersion string `json:"catalog_version,omitempty"`
+	// Texts are the canonical texts of the policies, so that the exact
+	// text in force at any decision can be shown later. The pointer
+	// entries recording which set is current carry none.
+	Texts []PolicyText `json:"texts,omitempty"`
+}
+
+// PolicyText is the canonical text of one policy version.
+type PolicyText struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	// Text is the canonical JSON the SHA-256 is computed over.
+	Text json.RawMessage `json:"text"`
 }
 
 // Complete merges a completion into the record. Patients found in the
@@ -108,6 +129,9 @@ func (r *Record) Complete(c Completion) {
 	}
 	if c.Reason != "" && r.Reason == "" {
 		r.Reason = c.Reason
+	}
+	if c.Notice != nil && r.Notice == nil {
+		r.Notice = c.Notice
 	}
 	if c.Error {
 		r.Action = Error

@@ -33,6 +33,14 @@ const (
 	FlagResponseNotInspected Flag = "response-not-inspected"
 	// FlagSpooled: the record was written to the local spool while the store was down.
 	FlagSpooled Flag = "spooled"
+	// FlagNoticeRequired: the exception relied on requires a written
+	// response to the requester; the record's notice item tracks it.
+	FlagNoticeRequired Flag = "notice-required"
+	// FlagNoticeSent: the written response was marked sent.
+	FlagNoticeSent Flag = "notice-sent"
+	// FlagResponseNotFiltered: redaction was in force but the response
+	// could not be filtered, so it was refused or cut off.
+	FlagResponseNotFiltered Flag = "response-not-filtered"
 )
 
 // Record is the decision record kept for every request, allowed or not.
@@ -77,6 +85,9 @@ type Record struct {
 	Throttle *ThrottleRef `json:"throttle,omitempty"`
 	// Hold describes a parked request (delay action, hold form).
 	Hold *HoldRef `json:"hold,omitempty"`
+	// Notice is the written response the exception relied on requires of
+	// the actor, when it requires one (flag notice-required).
+	Notice *NoticeItem `json:"notice,omitempty"`
 
 	TraceID string `json:"trace_id,omitempty"`
 
@@ -136,6 +147,25 @@ type ThrottleRef struct {
 type HoldRef struct {
 	ReleaseAt *time.Time `json:"release_at,omitempty"`
 	StatusURL string     `json:"status_url,omitempty"`
+}
+
+// NoticeItem is a written response the actor owes the requester because
+// of the exception a restriction relies on (e.g. the reasons a request is
+// infeasible, within 10 business days of receipt, 45 CFR 171.204(b)).
+type NoticeItem struct {
+	// Exception and CFR name the exception and the paragraph of the duty.
+	Exception string `json:"exception"`
+	CFR       string `json:"cfr,omitempty"`
+	// Duty says what must be sent, in plain language.
+	Duty string `json:"duty,omitempty"`
+	// Basis says how DueAt was computed, e.g. "10 business days".
+	Basis string `json:"basis,omitempty"`
+	// DueAt is the moment the deadline passes.
+	DueAt time.Time `json:"due_at"`
+	// SentAt, SentBy and Channel are set when the response is marked sent.
+	SentAt  *time.Time `json:"sent_at,omitempty"`
+	SentBy  string     `json:"sent_by,omitempty"`
+	Channel string     `json:"channel,omitempty"`
 }
 
 // EntryRef points at one journal entry of a record.

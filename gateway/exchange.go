@@ -12,6 +12,7 @@ import (
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/fhir"
 	"github.com/ehigate/ehigate/fhir/outcome"
+	"github.com/ehigate/ehigate/fhir/smart"
 	"github.com/ehigate/ehigate/fhir/stream"
 )
 
@@ -38,6 +39,19 @@ type exchange struct {
 	flags          []decision.Flag
 	failure        *failure
 	upstreamErr    bool
+
+	// SMART authorization (authz.go): the grant the response is checked
+	// against, whether an unreadable response may pass, why the last
+	// resource was withheld by scope, and the reason a whole response was.
+	grant       *smart.Grant
+	opaqueOK    bool
+	scopeReason string
+	authzReason string
+
+	// Checked responses (held.go): the status line held back while the
+	// response is checked, and why a response could not be filtered.
+	held       *heldWriter
+	unfiltered string
 }
 
 type exchangeKey struct{}
@@ -48,6 +62,12 @@ func exchangeOf(ctx context.Context) *exchange {
 }
 
 func (x *exchange) serve() {
+	// Identity first: a token over its own limit is refused as such (401)
+	// before the header limit would answer 431.
+	if err := x.h.identify(x); err != nil {
+		x.reject(err)
+		return
+	}
 	if err := x.checkRequest(); err != nil {
 		x.reject(err)
 		return
@@ -57,11 +77,10 @@ func (x *exchange) serve() {
 		x.reject(ErrOutsideBase)
 		return
 	}
-	if err := x.h.identify(x); err != nil {
-		x.reject(err)
-		return
-	}
 	req, err := x.h.classifier.Classify(x.r.Method, rel, x.r.URL.RawQuery, x.r.Header)
+	if ierr := x.requireIdentity(req); ierr != nil {
+		err = ierr
+	}
 	if err != nil {
 		x.reject(err)
 		return
@@ -71,7 +90,12 @@ func (x *exchange) serve() {
 		x.reject(err)
 		return
 	}
-	x.dec = x.h.decide(x.r.Context(), x)
+	if denial, denied := x.authorize(); denied {
+		x.dec = denial
+	} else {
+		x.dec = x.h.decide(x.r.Context(), x)
+		x.limitToGrant()
+	}
 	x.buildRecord(x.dec.Action)
 	if err := x.commit(); err != nil {
 		x.respondFailure(err)
@@ -79,7 +103,7 @@ func (x *exchange) serve() {
 	}
 	switch x.dec.Action {
 	case decision.Allow, decision.Redact:
-		x.forward()
+		x.respond()
 	default:
 		x.notice()
 	}
@@ -166,10 +190,7 @@ func (x *exchange) commit() error {
 // notice answers a restriction that stops the request (deny; delay and
 // throttle are enforced by their own components).
 func (x *exchange) notice() {
-	status := x.dec.Notice.Status
-	if status == 0 {
-		status = http.StatusForbidden
-	}
+	status := NoticeStatus(x.dec)
 	oo := Notice(x.id, x.dec)
 	if x.dec.RetryAfter > 0 {
 		x.w.Header().Set("Retry-After", strconv.Itoa(int((x.dec.RetryAfter+time.Second-1)/time.Second)))
@@ -213,6 +234,9 @@ func (x *exchange) buildRecord(a decision.Action) {
 	}
 	for _, f := range x.flags {
 		x.rec.AddFlag(f)
+	}
+	if a == x.dec.Action {
+		x.openDuty()
 	}
 }
 
@@ -276,6 +300,9 @@ func (x *exchange) completion(aborted bool) decision.Completion {
 		c.Flags = append(c.Flags, decision.FlagUpstreamError)
 		c.Error = true
 	}
+	if c.Reason == "" {
+		c.Reason = x.authzReason
+	}
 	if x.w.writeErr != nil || (aborted && x.r.Context().Err() != nil) {
 		c.Flags = append(c.Flags, decision.FlagClientDisconnected)
 		if c.Reason == "" {
@@ -293,6 +320,7 @@ func (x *exchange) completion(aborted bool) decision.Completion {
 			c.Flags = append(c.Flags, decision.FlagResponseNotInspected)
 		}
 	}
+	x.completeRedaction(&c)
 	return c
 }
 

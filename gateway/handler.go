@@ -131,5 +131,8 @@ func (h *Handler) identify(x *exchange) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
+	if !who.Verified && who.TokenHash != "" {
+		x.flags = append(x.flags, decision.FlagIdentityUnverified)
+	}
 	return nil
 }

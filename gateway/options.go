@@ -22,7 +22,9 @@ type Decider interface {
 
 // Identifier reads the requester from a request. gateway/auth implements
 // it. A returned error means the request is not authenticated; it is
-// answered 401 and recorded.
+// answered 401 and recorded. A request without credentials gets an
+// anonymous requester and no error: Options.RequireIdentity decides
+// whether that is acceptable.
 type Identifier interface {
 	Identify(r *http.Request) (decision.Requester, error)
 }
@@ -75,4 +77,14 @@ type Options struct {
 	// TempDir holds request bodies too large to inspect in memory
 	// (default os.TempDir()).
 	TempDir string
+
+	// RequireIdentity answers 401 to requests whose requester the
+	// Identifier did not verify, except capabilities and the SMART
+	// configuration (auth.mode verify).
+	RequireIdentity bool
+	// Scopes configures the enforcement of SMART scopes (authz.go).
+	Scopes ScopeOptions
+	// SmartConfiguration, when set, is served as is (application/json)
+	// for [base]/.well-known/smart-configuration instead of proxying it.
+	SmartConfiguration []byte
 }

@@ -63,10 +63,16 @@ func (x *exchange) wrapBody(resp *http.Response) error {
 		return nil
 	}
 	kind := kindOf(resp.Header.Get("Content-Type"))
+	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	if x.redacting() && resp.ContentLength != 0 &&
+		(kind == bodyOpaque || kind == bodyText || enc != "" && enc != "identity" && enc != "gzip") {
+		// Nothing in it could be withheld: it must not go out at all.
+		x.refuseUnfilterable(resp)
+		return nil
+	}
 	if kind == bodyOpaque {
 		return nil
 	}
-	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
 	if enc != "" && enc != "identity" && enc != "gzip" {
 		x.flags = append(x.flags, decision.FlagResponseNotInspected)
 		return nil
@@ -96,8 +102,12 @@ func (x *exchange) wrapBody(resp *http.Response) error {
 				opts.Kind = stream.KindNDJSON
 			}
 			x.filterOptions(&opts)
-			x.filter = stream.NewFilter(head, opts)
-			head = x.filter
+			if x.redacting() {
+				head = x.guardedFilter(head, opts)
+			} else {
+				x.filter = stream.NewFilter(head, opts)
+				head = x.filter
+			}
 		}
 		return head
 	})
@@ -119,7 +129,7 @@ func (x *exchange) filterOptions(o *stream.Options) {
 		return stream.Verdict{Withhold: w, Tag: policy}
 	}
 	if x.dec.Disclose {
-		o.Disclose = func(ws []stream.Withheld) []byte { return DisclosureEntry(x.id, x.dec, len(ws)) }
+		o.Disclose = func(ws []stream.Withheld) []byte { return DisclosureEntry(x.id, x.dec, ws) }
 	}
 }
 

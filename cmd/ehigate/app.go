@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/ehigate/ehigate/configs"
+	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/decision/journal"
+	"github.com/ehigate/ehigate/decision/journal/spool"
 	"github.com/ehigate/ehigate/decision/store"
+	"github.com/ehigate/ehigate/decision/store/postgres"
 	"github.com/ehigate/ehigate/decision/store/sqlite"
 	"github.com/ehigate/ehigate/gateway"
+	"github.com/ehigate/ehigate/gateway/auth"
 )
 
 // app is the running gateway assembled from a configuration: the
@@ -27,11 +31,70 @@ type app struct {
 	journal *journal.Writer
 	handler *gateway.Handler
 	server  *http.Server
+	// stopRetention ends the retention loop.
+	stopRetention context.CancelFunc
+	// auth identifies requesters (nil when auth.mode is off); smartConfig
+	// is the SMART configuration document served (nil: proxied).
+	auth        *auth.Authenticator
+	smartConfig []byte
 }
 
 // openStore opens the configured record store.
 func openStore(ctx context.Context, cfg *configs.Config) (store.Store, error) {
+	if cfg.Store.UsesPostgres() {
+		return postgres.Open(ctx, cfg.Store.Postgres.DSN, postgres.Options{MaxConns: int32(cfg.Store.Postgres.MaxConns)})
+	}
 	return sqlite.Open(ctx, cfg.Store.SQLite.Path)
+}
+
+// openJournal starts the gateway's journal writer: signed checkpoints,
+// and a spool for when the store cannot be reached (replayed first).
+func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *slog.Logger) (*journal.Writer, *journal.Signer, error) {
+	signer, err := loadSigner(cfg, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	chain := chainName(cfg)
+	sp, rec, err := spool.Open(cfg.SpoolPath(chain))
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.DroppedBytes > 0 {
+		log.Warn("journal spool: dropped a record cut short by a crash (it was never acknowledged)", "bytes", rec.DroppedBytes)
+	}
+	log.Info("journal", "chain", chain, "signing_key_id", signer.KeyID(), "spool_depth", rec.Entries)
+	w, err := journal.Open(ctx, st, journal.Options{
+		Chain: chain, MaxBatch: cfg.Journal.MaxBatch, Logger: log,
+		Signer: signer, CheckpointEvery: cfg.Journal.CheckpointEvery, CheckpointInterval: cfg.Journal.CheckpointInterval,
+		Spool: sp, CommitTimeout: cfg.Journal.CommitTimeout,
+	})
+	if err != nil {
+		sp.Close()
+		return nil, nil, err
+	}
+	return w, signer, nil
+}
+
+// retain prunes entries older than journal.retention, now and hourly,
+// until ctx ends. Only ranges ending at a checkpoint this key signed are
+// pruned; that checkpoint stays for verification.
+func (a *app) retain(ctx context.Context, keys journal.Keyring) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		pruned, err := journal.Prune(ctx, a.store, time.Now().Add(-a.cfg.Journal.Retention), keys)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("journal retention", "err", err)
+		}
+		for _, p := range pruned {
+			a.log.Info("journal retention pruned", "chain", p.Chain, "through_seq", p.Through, "checkpoint_at", p.At)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func chainName(cfg *configs.Config) string {
@@ -51,10 +114,16 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		return nil, err
 	}
 	a.store = st
-	a.journal, err = journal.Open(ctx, st, journal.Options{Chain: chainName(cfg), MaxBatch: cfg.Journal.MaxBatch, Logger: log})
+	var signer *journal.Signer
+	a.journal, signer, err = openJournal(ctx, cfg, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	if cfg.Journal.Retention > 0 {
+		rctx, cancel := context.WithCancel(context.Background())
+		a.stopRetention = cancel
+		go a.retain(rctx, journal.NewKeyring(signer.Public()))
 	}
 	public, _ := url.Parse(cfg.PublicBaseURL)
 	upstream, _ := url.Parse(cfg.Upstream.URL)
@@ -72,6 +141,15 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 			return nil, err
 		}
 	}
+	if err := a.openAuth(); err != nil {
+		a.close(ctx)
+		return nil, err
+	}
+	decider, err := a.openPolicies(ctx)
+	if err != nil {
+		a.close(ctx)
+		return nil, err
+	}
 	a.handler, err = gateway.New(gateway.Options{
 		PublicBase: public,
 		Upstream:   upstream,
@@ -83,8 +161,14 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 			MaxResource:    int64(cfg.Limits.MaxResource),
 		},
 		Journal: a.journal,
+		Decider: decider,
 		Links:   st,
 		Logger:  log,
+
+		Identifier:         a.identifier(),
+		RequireIdentity:    cfg.Auth.Mode == configs.AuthVerify,
+		Scopes:             gateway.ScopeOptions{Enforce: cfg.Auth.Enforce(), DenialException: cfg.Auth.ScopeDenialException},
+		SmartConfiguration: a.smartConfig,
 	})
 	if err != nil {
 		a.close(ctx)
@@ -109,11 +193,14 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	// While the store is unreachable records are spooled: still ready,
+	// and the spool depth says how far behind the store is.
+	depth := a.journal.Depth()
 	if err := a.store.Ping(ctx); err != nil {
-		http.Error(w, "store unavailable\n", http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "ready\nstore: unreachable (records are spooled)\nspool_depth: %d\n", depth)
 		return
 	}
-	w.Write([]byte("ready\n"))
+	fmt.Fprintf(w, "ready\nstore: ok\nspool_depth: %d\n", depth)
 }
 
 // serve runs the FHIR listener until ctx ends, then shuts down gracefully:
@@ -140,6 +227,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 func (a *app) close(ctx context.Context) error {
 	var errs []error
+	if a.stopRetention != nil {
+		a.stopRetention()
+	}
+	if a.auth != nil {
+		a.auth.Close()
+	}
 	if a.journal != nil {
 		errs = append(errs, a.journal.Close(ctx))
 	}
@@ -147,4 +240,53 @@ func (a *app) close(ctx context.Context) error {
 		errs = append(errs, a.store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// openAuth builds identity from the auth section: the Authenticator
+// (verify and passthrough modes) and the SMART configuration to serve.
+func (a *app) openAuth() error {
+	ac := &a.cfg.Auth
+	doc, err := ac.SmartConfigurationDocument()
+	if err != nil {
+		return err
+	}
+	a.smartConfig = doc
+	if ac.Mode == configs.AuthOff {
+		return nil
+	}
+	opts := auth.Options{
+		Mode:            auth.Mode(ac.Mode),
+		Leeway:          ac.Leeway,
+		MaxTokenBytes:   int(ac.MaxTokenBytes),
+		AllowQueryToken: ac.AllowQueryToken,
+		DefaultClass:    decision.Class(ac.DefaultClass),
+		PurposeClaims:   ac.PurposeClaims,
+		Logger:          a.log,
+	}
+	for _, is := range ac.Issuers {
+		ai := auth.Issuer{Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audience: is.Audience, Algorithms: is.Algorithms}
+		if in := is.Introspection; in != nil {
+			secret, err := in.ReadClientSecret()
+			if err != nil {
+				return err
+			}
+			ai.Introspection = &auth.Introspection{URL: in.URL, ClientID: in.ClientID, ClientSecret: secret}
+		}
+		opts.Issuers = append(opts.Issuers, ai)
+	}
+	for _, r := range ac.Classes {
+		opts.Classes = append(opts.Classes, auth.ClassRule{Class: decision.Class(r.Class), Issuer: r.When.Issuer,
+			ClientID: r.When.ClientID, Claims: r.When.ClaimValues()})
+	}
+	a.auth, err = auth.New(context.Background(), opts)
+	return err
+}
+
+// identifier returns the Authenticator as the gateway's Identifier, or nil
+// when identity is not configured.
+func (a *app) identifier() gateway.Identifier {
+	if a.auth == nil {
+		return nil
+	}
+	return a.auth
 }

@@ -23,10 +23,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the gateway: ehigate serve --config FILE", runServe},
-		"demo":    {"run a demo EHR and the gateway in front of it, with no setup", runDemo},
-		"records": {"query decision records: ehigate records --config FILE [filters]", runRecords},
-		"version": {"print the version", runVersion},
+		"serve":      {"run the gateway: ehigate serve --config FILE", runServe},
+		"demo":       {"run a demo EHR and the gateway in front of it, with no setup", runDemo},
+		"records":    {"query decision records: ehigate records --config FILE [filters]", runRecords},
+		"verify":     {"check the journal's hash chains, signed checkpoints and projection: ehigate verify --config FILE", runVerify},
+		"keys":       {"checkpoint signing keys: ehigate keys public --config FILE | keys generate --out FILE", runKeys},
+		"check":      {"validate a configuration and its policies: ehigate check --config FILE", runCheck},
+		"exceptions": {"list the 45 CFR Part 171 exception catalog: ehigate exceptions [--code CODE]", runExceptions},
+		"review":     {"list policies whose review is overdue or due: ehigate review --config FILE [--within 30d]", runReview},
+		"notices":    {"list written responses due; mark one sent: ehigate notices --config FILE | notices sent ID --by NAME --channel C", runNotices},
+		"version":    {"print the version", runVersion},
 	}
 }
 

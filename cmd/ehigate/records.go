@@ -110,7 +110,13 @@ func recordAccess(ctx context.Context, st store.Store, cfg *configs.Config, by, 
 			by = "unknown"
 		}
 	}
-	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg)})
+	// Signed like the gateway's chain, so that verify covers the command
+	// line's entries too (Close seals the chain with a checkpoint).
+	signer, err := loadSigner(cfg, true)
+	if err != nil {
+		return err
+	}
+	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg), Signer: signer})
 	if err != nil {
 		return err
 	}
