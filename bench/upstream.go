@@ -53,8 +53,8 @@ func runUpstream(ctx context.Context, args []string) error {
 	return nil
 }
 
-// resources returns real resources: from the shared Synthea data when it
-// is present, otherwise generated demo patients.
+// resources returns real resources, compact JSON: from the shared Synthea
+// data when it is present, otherwise generated demo patients.
 func resources() []json.RawMessage {
 	if dir, ok := fhirdata.Lookup(); ok {
 		files, _ := filepath.Glob(filepath.Join(dir, "synthea", "*.json"))
@@ -74,7 +74,11 @@ func resources() []json.RawMessage {
 				continue
 			}
 			for _, e := range b.Entry {
-				out = append(out, e.Resource)
+				// Served compact, as FHIR servers answer API clients.
+				var c bytes.Buffer
+				if json.Compact(&c, e.Resource) == nil {
+					out = append(out, c.Bytes())
+				}
 			}
 			if len(out) > 2000 {
 				return out

@@ -21,7 +21,7 @@ var migrations = []string{
 		prev_hash TEXT    NOT NULL,
 		hash      TEXT    NOT NULL,
 		PRIMARY KEY (chain, seq)
-	) WITHOUT ROWID;
+	);
 	CREATE INDEX entries_record ON entries (record_id) WHERE record_id <> '';
 	CREATE TABLE records (
 		id            TEXT    PRIMARY KEY,
@@ -38,7 +38,7 @@ var migrations = []string{
 		flags         TEXT    NOT NULL,
 		policies      TEXT    NOT NULL,
 		doc           BLOB    NOT NULL
-	) WITHOUT ROWID;
+	);
 	CREATE INDEX records_time        ON records (received_at, id);
 	CREATE INDEX records_action      ON records (action, received_at);
 	CREATE INDEX records_subject     ON records (subject, received_at);
