@@ -13,6 +13,7 @@ import (
 
 	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/engine"
 	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/journal/spool"
 	"github.com/ehigate/ehigate/decision/store"
@@ -37,6 +38,8 @@ type app struct {
 	// is the SMART configuration document served (nil: proxied).
 	auth        *auth.Authenticator
 	smartConfig []byte
+	// engine decides under the policy set in force; reloads swap it.
+	engine *engine.Engine
 }
 
 // openStore opens the configured record store.
@@ -150,6 +153,7 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		a.close(ctx)
 		return nil, err
 	}
+	a.engine = decider
 	a.handler, err = gateway.New(gateway.Options{
 		PublicBase: public,
 		Upstream:   upstream,
@@ -208,6 +212,9 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(ln) }()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go a.watchPolicies(wctx)
 	a.log.Info("gateway listening", "addr", ln.Addr().String(), "public_base_url", a.cfg.PublicBaseURL)
 	select {
 	case err := <-errc:
