@@ -89,6 +89,7 @@ type pending struct {
 	recordID string
 	payload  []byte
 	rec      *decision.Record
+	doc      []byte
 	result   chan result
 }
 
@@ -208,7 +209,17 @@ func (w *Writer) submit(kind decision.EntryKind, recordID string, payload any, r
 	if err != nil {
 		return nil, fmt.Errorf("journal: encode %s: %w", kind, err)
 	}
-	p := &pending{kind: kind, recordID: recordID, payload: b, rec: rec, result: make(chan result, 1)}
+	// The projection is encoded here, in the caller's goroutine, not by
+	// the single writer; a payload that is the record itself is reused.
+	var doc []byte
+	if rec != nil {
+		if pr, ok := payload.(*decision.Record); ok && pr == rec {
+			doc = b
+		} else if doc, err = json.Marshal(rec); err != nil {
+			return nil, fmt.Errorf("journal: encode record %s: %w", recordID, err)
+		}
+	}
+	p := &pending{kind: kind, recordID: recordID, payload: b, rec: rec, doc: doc, result: make(chan result, 1)}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -307,7 +318,7 @@ func (w *Writer) commit(batch []*pending, items []store.Item) []store.Item {
 		e := decision.Entry{Chain: w.opts.Chain, Seq: seq, Kind: p.kind, RecordID: p.recordID, At: now, Payload: p.payload, PrevHash: head}
 		e.Hash = Hash(&e)
 		head = e.Hash
-		items = append(items, store.Item{Entry: e, Record: p.rec})
+		items = append(items, store.Item{Entry: e, Record: p.rec, Doc: p.doc})
 	}
 	start := time.Now()
 	err := w.write(items)

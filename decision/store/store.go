@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -25,10 +26,21 @@ var (
 type Item struct {
 	Entry  decision.Entry
 	Record *decision.Record
+	// Doc, when set, is Record encoded as JSON, computed by the caller so
+	// that the store's single writer need not.
+	Doc []byte
 	// Spooled marks an item replayed from the local spool: the projection
 	// row is annotated (records read back carry decision.FlagSpooled), the
 	// entry itself is stored exactly as hashed.
 	Spooled bool
+}
+
+// DocJSON returns the item's record as JSON: Doc when the caller set it.
+func (it *Item) DocJSON() ([]byte, error) {
+	if it.Doc != nil {
+		return it.Doc, nil
+	}
+	return json.Marshal(it.Record)
 }
 
 // Store keeps journal entries and the record projection.

@@ -74,9 +74,9 @@ func appendBody(b []byte, r *Record) ([]byte, error) {
 		b = appendString(b, e.PrevHash)
 		b = appendString(b, e.Hash)
 		var doc []byte
-		if rec := r.Items[i].Record; rec != nil {
+		if r.Items[i].Record != nil {
 			var err error
-			if doc, err = json.Marshal(rec); err != nil {
+			if doc, err = r.Items[i].DocJSON(); err != nil {
 				return b, fmt.Errorf("spool: %w", err)
 			}
 		}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/ehigate/ehigate/decision/store"
@@ -33,7 +32,7 @@ func projections(items []store.Item) (recordCols, patientCols) {
 		if rec == nil {
 			continue
 		}
-		doc, err := json.Marshal(rec)
+		doc, err := items[i].DocJSON()
 		if err != nil {
 			// A record always encodes; keep the row rather than lose it.
 			doc = []byte(`{}`)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -127,7 +126,7 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 		if rec == nil {
 			continue
 		}
-		doc, err := json.Marshal(rec)
+		doc, err := items[i].DocJSON()
 		if err != nil {
 			return fmt.Errorf("sqlite: append: %w", err)
 		}
