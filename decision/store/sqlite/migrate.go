@@ -44,8 +44,6 @@ var migrations = []string{
 	CREATE INDEX records_subject     ON records (subject, received_at);
 	CREATE INDEX records_client      ON records (client_id, received_at);
 	CREATE INDEX records_class       ON records (class, received_at);
-	CREATE INDEX records_interaction ON records (interaction, received_at);
-	CREATE INDEX records_type        ON records (resource_type, received_at);
 	CREATE INDEX records_exception   ON records (exception, received_at) WHERE exception <> '';
 	CREATE TABLE record_patients (
 		patient     TEXT    NOT NULL,
@@ -74,6 +72,20 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	ALTER TABLE records ADD COLUMN spooled INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX record_patients_record ON record_patients (record_id);`,
+	// 3: parked requests (delay policies in hold form).
+	`CREATE TABLE holds (
+		id         TEXT    PRIMARY KEY,
+		record_id  TEXT    NOT NULL,
+		state      TEXT    NOT NULL,
+		created_at INTEGER NOT NULL,
+		due_at     INTEGER NOT NULL,
+		version    INTEGER NOT NULL,
+		doc        BLOB    NOT NULL,
+		req_body   BLOB,
+		resp_body  BLOB
+	);
+	CREATE INDEX holds_due   ON holds (due_at) WHERE due_at > 0;
+	CREATE INDEX holds_state ON holds (state, created_at);`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -109,6 +109,10 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite: append: %w", err)
 	}
+	updRecord, err := tx.PrepareContext(ctx, `UPDATE records SET status = ?, flags = ?, policies = ?, doc = ?, spooled = max(spooled, ?) WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: append: %w", err)
+	}
 	insPatient, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO record_patients (patient, received_at, record_id) VALUES (?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: append: %w", err)
@@ -131,18 +135,40 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 			return fmt.Errorf("sqlite: append: %w", err)
 		}
 		row := store.RowOf(rec)
+		if e.Kind == decision.KindCompletion && rec.Action != decision.Error {
+			// A completion changes neither the action (unless the request
+			// failed) nor the exception: touch no indexed column, so that
+			// no index is rewritten.
+			res, err := updRecord.ExecContext(ctx, row.Status, row.Flags, row.Policies, doc, items[i].Spooled, row.ID)
+			if err != nil {
+				return fmt.Errorf("sqlite: append: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				if err := insertPatients(ctx, insPatient, &row); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if _, err := upRecord.ExecContext(ctx, row.ID, row.ReceivedAt, row.Action, row.Interaction, row.ResourceType,
 			row.Subject, row.ClientID, row.Issuer, row.Class, row.Status, row.Exception, row.Flags, row.Policies, doc, items[i].Spooled); err != nil {
 			return fmt.Errorf("sqlite: append: %w", err)
 		}
-		for _, p := range row.Patients {
-			if _, err := insPatient.ExecContext(ctx, p, row.ReceivedAt, row.ID); err != nil {
-				return fmt.Errorf("sqlite: append: %w", err)
-			}
+		if err := insertPatients(ctx, insPatient, &row); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: append: %w", err)
+	}
+	return nil
+}
+
+func insertPatients(ctx context.Context, ins *sql.Stmt, row *store.Row) error {
+	for _, p := range row.Patients {
+		if _, err := ins.ExecContext(ctx, p, row.ReceivedAt, row.ID); err != nil {
+			return fmt.Errorf("sqlite: append: %w", err)
+		}
 	}
 	return nil
 }
