@@ -41,6 +41,19 @@ type Config struct {
 	Telemetry Telemetry `yaml:"telemetry"`
 	// Auth configures identity (bearer tokens) and SMART scopes.
 	Auth Auth `yaml:"auth"`
+	// Throttle configures the enforcement of throttle policies.
+	Throttle Throttle `yaml:"throttle"`
+	// Holds configures requests parked by delay policies.
+	Holds Holds `yaml:"holds"`
+	// UpstreamRefusals document refusals the upstream makes on its own.
+	UpstreamRefusals []UpstreamRefusal `yaml:"upstream_refusals"`
+	// Consents are files or folders of patients' FHIR Consent resources
+	// (requests not to share).
+	Consents []string `yaml:"consents"`
+	// ConsentsFetch, when set, fetches Consents from the upstream.
+	ConsentsFetch *ConsentsFetch `yaml:"consents_fetch"`
+	// ConsentPolicy documents how requests not to share are handled.
+	ConsentPolicy ConsentPolicy `yaml:"consent_policy"`
 
 	// File is the path the configuration was read from ("" when built in).
 	File string `yaml:"-"`
@@ -121,6 +134,8 @@ func Defaults() Config {
 		PolicyReview: defaultPolicyReview(),
 		Telemetry:    DefaultTelemetry(),
 		Auth:         defaultAuth(),
+		Throttle:     defaultThrottle(),
+		Holds:        defaultHolds(),
 	}
 }
 
@@ -164,6 +179,13 @@ func (c *Config) resolvePaths(dir string) {
 	c.Auth.resolvePaths(abs)
 	for i, p := range c.Policies {
 		c.Policies[i] = abs(p)
+	}
+	c.Throttle.Redis.PasswordFile = abs(c.Throttle.Redis.PasswordFile)
+	for i, p := range c.Consents {
+		c.Consents[i] = abs(p)
+	}
+	if c.ConsentsFetch != nil {
+		c.ConsentsFetch.HeadersFile = abs(c.ConsentsFetch.HeadersFile)
 	}
 }
 
@@ -216,6 +238,9 @@ func (c *Config) validate() yamlx.Problems {
 	ps = append(ps, c.validateTelemetry()...)
 	ps = append(ps, c.validateAuth()...)
 	ps = append(ps, c.validatePolicyKeys()...)
+	ps = append(ps, c.validateThrottle()...)
+	ps = append(ps, c.validateConsents()...)
+	ps = append(ps, c.validateRefusals()...)
 	for i, p := range c.Policies {
 		if _, err := os.Stat(p); err != nil {
 			add(fmt.Sprintf("policies[%d]", i), "cannot read %s: %v", p, unwrapPath(err))

@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ehigate/ehigate/fhir"
@@ -48,9 +49,18 @@ type Decision struct {
 	// Limit holds the deciding throttle policy's parameters, for the
 	// throttle enforcer.
 	Limit *ThrottleSpec
+	// Limits are the parameters of every enforcing throttle policy in
+	// play, whatever the deciding action (Limit among them): a request
+	// that goes upstream counts against each. They are shared and must
+	// not be modified.
+	Limits []*ThrottleSpec
 	// Delay holds the deciding delay policy's parameters, for the hold and
 	// embargo enforcer.
 	Delay *DelaySpec
+	// Resolve, when set, returns the reference of a Withhold tag that is
+	// not among Policies: a patient's Consent found to apply while the
+	// response streams. The gateway adds it to the record's policies.
+	Resolve func(tag string) (PolicyRef, bool)
 }
 
 // Redaction is what one enforcing redact policy means for a response.
@@ -68,13 +78,25 @@ type Redaction struct {
 	// Duty is the written response the policy's exception requires when
 	// it withholds something.
 	Duty *NoticeItem
+	// Prefix makes Policy a prefix: the redaction covers every tag that
+	// starts with it (e.g. "Consent/" for the patients' Consents).
+	Prefix bool
+	// Embargo marks a delay policy's embargo: what it withholds is
+	// released at a time of its own (told in the disclosure entry).
+	Embargo bool
 }
 
-// RedactionOf returns the Redaction of policy id, or nil.
+// RedactionOf returns the Redaction of policy id (or the one whose prefix
+// covers it), or nil.
 func (d *Decision) RedactionOf(id string) *Redaction {
 	for i := range d.Redactions {
 		if d.Redactions[i].Policy == id {
 			return &d.Redactions[i]
+		}
+	}
+	for i := range d.Redactions {
+		if r := &d.Redactions[i]; r.Prefix && len(id) > len(r.Policy) && strings.HasPrefix(id, r.Policy) {
+			return r
 		}
 	}
 	return nil
@@ -94,6 +116,10 @@ type ThrottleSpec struct {
 	// OnStoreFailure is Allow or Deny: what to do when the shared limiter
 	// store cannot be reached.
 	OnStoreFailure Action
+	// Exception and Notice are the policy's, for the answer to a request
+	// over the limit.
+	Exception *ExceptionRef
+	Notice    Notice
 }
 
 // DelaySpec is a delay policy's parameters, as its policy file states them.
@@ -114,6 +140,9 @@ type DelaySpec struct {
 	// Embargoed, set for embargoes, reports whether a resource matches the
 	// policy's per-resource criteria and until when it is held back.
 	Embargoed func(r *fhir.Resource, now time.Time) (until time.Time, held bool)
+	// Exception and Notice are the policy's.
+	Exception *ExceptionRef
+	Notice    Notice
 }
 
 // Notice is the plain-language part of what a requester is told.

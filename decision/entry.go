@@ -59,6 +59,11 @@ type Completion struct {
 	// Error is set when the gateway or the upstream failed after the
 	// decision was made; the record's action becomes Error.
 	Error bool `json:"error,omitempty"`
+	// Policies are found while the response streamed: the
+	// upstream_refusals entry documenting a refusal the upstream made on
+	// its own, the patients' Consents a redaction withheld by. They are
+	// added to the record's policies.
+	Policies []PolicyRef `json:"policies,omitempty"`
 }
 
 // Transition is a step in the life of a held request or a notice item:
@@ -136,6 +141,23 @@ func (r *Record) Complete(c Completion) {
 	if c.Error {
 		r.Action = Error
 	}
+	for _, p := range c.Policies {
+		if !r.hasPolicy(p) {
+			// Clip: the slice may be shared with the decision's.
+			r.Policies = append(slices.Clip(r.Policies), p)
+		}
+	}
+}
+
+// hasPolicy reports whether the record already names p (same id, version
+// and Consent).
+func (r *Record) hasPolicy(p PolicyRef) bool {
+	for _, q := range r.Policies {
+		if q.ID == p.ID && q.Version == p.Version && q.Consent == p.Consent {
+			return true
+		}
+	}
+	return false
 }
 
 func mergeSorted(a, b []string) []string {

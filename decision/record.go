@@ -143,11 +143,45 @@ type ThrottleRef struct {
 	Burst int     `json:"burst"`
 }
 
-// HoldRef records a parked request.
+// HoldRef records a parked request (delay action, hold form) and, as
+// its transitions are journaled, where it stands.
 type HoldRef struct {
+	// ID names the hold; the status URL ends with it.
+	ID string `json:"id,omitempty"`
+	// ReleaseAt is when the hold is released by itself; absent when only
+	// staff release it.
 	ReleaseAt *time.Time `json:"release_at,omitempty"`
 	StatusURL string     `json:"status_url,omitempty"`
+	// State is held, released, fulfilled or expired (the last transition).
+	State HoldState `json:"state,omitempty"`
+	// ReleasedAt, ReleasedBy and ReleaseReason say when, by whom and why
+	// the hold was released ("ehigate" and "release time reached" when
+	// its time came).
+	ReleasedAt    *time.Time `json:"released_at,omitempty"`
+	ReleasedBy    string     `json:"released_by,omitempty"`
+	ReleaseReason string     `json:"release_reason,omitempty"`
+	// CollectedAt is when the requester collected the upstream answer.
+	CollectedAt *time.Time `json:"collected_at,omitempty"`
+	// ExpiredAt is when the hold expired uncollected.
+	ExpiredAt *time.Time `json:"expired_at,omitempty"`
 }
+
+// HoldState is where a held request stands in its record; each change is
+// a KindTransition entry whose State is the new state.
+type HoldState string
+
+// The states of a held request, in the order they are reached.
+const (
+	// HoldHeld: parked until its release time or until staff release it.
+	HoldHeld HoldState = "held"
+	// HoldReleased: released; the upstream answer is fetched and kept for
+	// the requester.
+	HoldReleased HoldState = "released"
+	// HoldFulfilled: the requester collected the upstream answer.
+	HoldFulfilled HoldState = "fulfilled"
+	// HoldExpired: the hold ended without the answer being collected.
+	HoldExpired HoldState = "expired"
+)
 
 // NoticeItem is a written response the actor owes the requester because
 // of the exception a restriction relies on (e.g. the reasons a request is

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/store"
 	"github.com/ehigate/ehigate/fhir"
 	"github.com/ehigate/ehigate/fhir/outcome"
 	"github.com/ehigate/ehigate/fhir/smart"
@@ -52,6 +53,14 @@ type exchange struct {
 	// response is checked, and why a response could not be filtered.
 	held       *heldWriter
 	unfiltered string
+
+	// Delays and refusals (delay*.go, refusal.go): the hold being parked,
+	// the kept answer of a released hold being collected, the release
+	// times of embargoed resources, and a refusal the upstream made.
+	parked   *store.Hold
+	replay   *store.HeldResponse
+	releases map[string]time.Time
+	refusal  *refusal
 }
 
 type exchangeKey struct{}
@@ -77,6 +86,10 @@ func (x *exchange) serve() {
 		x.reject(ErrOutsideBase)
 		return
 	}
+	if id, ok := holdStatusID(rel); ok {
+		x.serveHold(id)
+		return
+	}
 	req, err := x.h.classifier.Classify(x.r.Method, rel, x.r.URL.RawQuery, x.r.Header)
 	if ierr := x.requireIdentity(req); ierr != nil {
 		err = ierr
@@ -94,6 +107,10 @@ func (x *exchange) serve() {
 		x.dec = denial
 	} else {
 		x.dec = x.h.decide(x.r.Context(), x)
+		if err := x.enforce(); err != nil {
+			x.rejectWith(enforcementFailure(err))
+			return
+		}
 		x.limitToGrant()
 	}
 	x.buildRecord(x.dec.Action)
@@ -101,9 +118,11 @@ func (x *exchange) serve() {
 		x.respondFailure(err)
 		return
 	}
-	switch x.dec.Action {
-	case decision.Allow, decision.Redact:
+	switch {
+	case x.dec.Action == decision.Allow, x.dec.Action == decision.Redact, x.embargoed():
 		x.respond()
+	case x.parking():
+		x.park()
 	default:
 		x.notice()
 	}
@@ -133,8 +152,10 @@ func (x *exchange) checkRequest() error {
 }
 
 // reject records an error decision and answers with an OperationOutcome.
-func (x *exchange) reject(err error) {
-	f := failureOf(err)
+func (x *exchange) reject(err error) { x.rejectWith(failureOf(err)) }
+
+// rejectWith records an error decision and answers f.
+func (x *exchange) rejectWith(f failure) {
 	x.failure = &f
 	x.buildRecord(decision.Error)
 	x.rec.Reason = f.reason
@@ -321,6 +342,7 @@ func (x *exchange) completion(aborted bool) decision.Completion {
 		}
 	}
 	x.completeRedaction(&c)
+	x.completeEnforcement(&c)
 	return c
 }
 

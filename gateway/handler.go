@@ -15,6 +15,7 @@ import (
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/fhir"
 	"github.com/ehigate/ehigate/fhir/stream"
+	"github.com/ehigate/ehigate/gateway/throttle"
 )
 
 // Handler is the gateway's FHIR front: one http.Handler serving the public
@@ -43,11 +44,17 @@ func New(opts Options) (*Handler, error) {
 	if opts.Transport == nil {
 		opts.Transport = NewTransport(TransportOptions{})
 	}
+	// A held request's answer, kept since its release, is served through
+	// the same response chain as a live one.
+	opts.Transport = replayTransport{next: opts.Transport}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = throttle.NewMemory(opts.Clock)
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = os.TempDir()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/fhir/outcome"
@@ -168,10 +169,18 @@ func validParagraph(s string) bool {
 // withheld by a policy that documents why disclosure would itself reveal
 // the sensitive fact are not counted; nil when nothing is left to disclose.
 func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld) []byte {
+	return disclosureEntry(id, d, withheld, nil)
+}
+
+// disclosureEntry is DisclosureEntry; releaseAt, when set, gives the
+// release time of a resource an embargo withheld, and the issue of an
+// embargo tells the earliest.
+func disclosureEntry(id string, d decision.Decision, withheld []stream.Withheld, releaseAt func(typ, id string) (time.Time, bool)) []byte {
 	type group struct {
 		red   *decision.Redaction
 		count int
 		pols  []string
+		next  time.Time
 	}
 	groups := map[string]*group{}
 	for _, w := range withheld {
@@ -192,6 +201,11 @@ func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld)
 		if !containsString(g.pols, red.Policy) {
 			g.pols = append(g.pols, red.Policy)
 		}
+		if red.Embargo && releaseAt != nil {
+			if t, ok := releaseAt(w.Type, w.ID); ok && (g.next.IsZero() || t.Before(g.next)) {
+				g.next = t
+			}
+		}
 	}
 	if len(groups) == 0 {
 		return nil
@@ -209,6 +223,14 @@ func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld)
 			noun = "resource was"
 		}
 		lead := fmt.Sprintf("%d %s withheld from this response.", g.count, noun)
+		switch {
+		case g.next.IsZero():
+		case g.count == 1:
+			lead = "1 resource was withheld from this response until its release time, " + g.next.UTC().Format(time.RFC3339) + "."
+		default:
+			lead = fmt.Sprintf("%d resources were withheld from this response until their release times; the first is released at %s.",
+				g.count, g.next.UTC().Format(time.RFC3339))
+		}
 		is := outcome.Issue{Severity: outcome.Information, Code: "suppressed",
 			Details: &outcome.CodeableConcept{Text: noticeText(g.red.Notice, lead)}}
 		diag := []string{"decision " + id, fmt.Sprintf("withheld %d", g.count)}
@@ -231,6 +253,39 @@ func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld)
 	entry.Search.Mode = "outcome"
 	b, _ := json.Marshal(entry)
 	return b
+}
+
+// HoldNotice builds the informational OperationOutcome of a held request
+// (202 Accepted, with its status URL in Content-Location): when it will be
+// released (at a time, or by staff), the delay policy's message, next step
+// and contact, its exception and the decision id.
+func HoldNotice(id string, d decision.Decision) *outcome.OperationOutcome {
+	lead := "This request is held."
+	if h := d.Hold; h != nil {
+		switch {
+		case h.State == decision.HoldReleased:
+			lead = "This request was released; its answer is being fetched. Check the status address again shortly."
+		case h.ReleaseAt != nil:
+			lead = "This request is held until " + h.ReleaseAt.UTC().Format(time.RFC3339) +
+				"; its answer will then be available at the status address given in Content-Location."
+		default:
+			lead = "This request is held until staff release it; its answer will then be available at the status address given in Content-Location."
+		}
+	}
+	oo := outcome.New(outcome.Information, "informational", noticeText(d.Notice, lead))
+	is := &oo.Issue[0]
+	diag := []string{"decision " + id, "action delay"}
+	if e := d.Exception; e != nil {
+		exceptionIssue(is, e)
+		diag = append(diag, "exception "+e.Code)
+	}
+	for _, p := range d.Policies {
+		if p.Action == decision.Delay && !p.Lapsed {
+			diag = append(diag, "policy "+p.ID+"@"+p.Version)
+		}
+	}
+	is.Diagnostics = strings.Join(diag, "; ")
+	return oo
 }
 
 func policyVersion(d decision.Decision, id string) string {

@@ -10,6 +10,8 @@ import (
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/decision/store"
 	"github.com/ehigate/ehigate/fhir"
+	"github.com/ehigate/ehigate/gateway/hold"
+	"github.com/ehigate/ehigate/gateway/throttle"
 )
 
 // HeaderDecision carries the decision id on every response.
@@ -87,4 +89,16 @@ type Options struct {
 	// SmartConfiguration, when set, is served as is (application/json)
 	// for [base]/.well-known/smart-configuration instead of proxying it.
 	SmartConfiguration []byte
+
+	// Limiter counts requests against throttle policies' limits
+	// (gateway/throttle: in-process, or shared through Redis); nil: an
+	// in-process limiter.
+	Limiter throttle.Limiter
+	// Holds parks the requests of delay policies in hold form and serves
+	// their status URLs (gateway/hold); nil: such requests cannot be
+	// parked and are answered 503.
+	Holds *hold.Manager
+	// Refusals document refusals the upstream makes on its own; one no
+	// entry documents is flagged undocumented (refusal.go).
+	Refusals []UpstreamRefusal
 }

@@ -48,6 +48,7 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	x.upstreamStatus = resp.StatusCode
+	x.detectRefusal(resp)
 	resp.Header.Del(HeaderDecision)
 	h.rewriteHeaders(resp.Header)
 	if err := x.learnLinks(resp); err != nil {
@@ -118,6 +119,7 @@ func (x *exchange) wrapBody(resp *http.Response) error {
 
 // filterOptions sets what the decision asks of the response filter.
 func (x *exchange) filterOptions(o *stream.Options) {
+	defer x.watchOutcomes(o)
 	wh := x.dec.Withhold
 	if wh == nil {
 		return
@@ -129,7 +131,7 @@ func (x *exchange) filterOptions(o *stream.Options) {
 		return stream.Verdict{Withhold: w, Tag: policy}
 	}
 	if x.dec.Disclose {
-		o.Disclose = func(ws []stream.Withheld) []byte { return DisclosureEntry(x.id, x.dec, ws) }
+		o.Disclose = func(ws []stream.Withheld) []byte { return disclosureEntry(x.id, x.dec, ws, x.releaseOf) }
 	}
 }
 

@@ -32,6 +32,8 @@ func commands() map[string]command {
 		"exceptions": {"list the 45 CFR Part 171 exception catalog: ehigate exceptions [--code CODE]", runExceptions},
 		"review":     {"list policies whose review is overdue or due: ehigate review --config FILE [--within 30d]", runReview},
 		"notices":    {"list written responses due; mark one sent: ehigate notices --config FILE | notices sent ID --by NAME --channel C", runNotices},
+		"holds":      {"list held requests; release one: ehigate holds list --config FILE | holds release ID --by NAME --reason TEXT", runHolds},
+		"report":     {"reports over the records: ehigate report KIND --config FILE (kinds: undocumented)", runReport},
 		"version":    {"print the version", runVersion},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/journal/verify"
 	"github.com/ehigate/ehigate/decision/notices"
+	"github.com/ehigate/ehigate/gateway/hold"
 )
 
 // listFlag collects a repeatable flag.
@@ -123,19 +124,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // applyTransition replays a transition entry on a record as the component
 // that wrote it updated the projection (verify recomputes records from
-// their entries). Only the notice-sent transition changes a record; any
-// other leaves it as it is (a projection it did change then differs).
+// their entries): notice items and holds.
 func applyTransition(rec *decision.Record, tr decision.Transition) error {
-	switch tr.State {
-	case notices.StateSent:
-		if rec.Notice == nil {
-			return fmt.Errorf("a %s transition for a record without a notice item", tr.State)
-		}
-		n := *rec.Notice
-		at := tr.At.UTC()
-		n.SentAt, n.SentBy, n.Channel = &at, tr.By, tr.Detail["channel"]
-		rec.Notice = &n
-		rec.AddFlag(decision.FlagNoticeSent)
+	if err := notices.Apply(rec, tr); err != nil {
+		return err
 	}
-	return nil
+	return hold.Apply(rec, tr)
 }

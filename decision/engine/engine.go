@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/decision/consent"
 	"github.com/ehigate/ehigate/decision/notices"
 	"github.com/ehigate/ehigate/decision/policy"
 	"github.com/ehigate/ehigate/fhir"
@@ -21,8 +22,9 @@ type Options struct {
 // Engine decides requests under a policy set. It is safe for concurrent
 // use.
 type Engine struct {
-	cur atomic.Pointer[state]
-	cal *notices.Calendar
+	cur      atomic.Pointer[state]
+	consents atomic.Pointer[consent.Set]
+	cal      *notices.Calendar
 }
 
 // state is one compiled policy set.
@@ -96,6 +98,9 @@ func (e *Engine) Decide(_ context.Context, req *fhir.Request, who *decision.Requ
 			}
 		}
 		matched = append(matched, m)
+		if r.limit != nil {
+			d.Limits = append(d.Limits, r.limit)
+		}
 		switch {
 		case r.action == decision.Redact:
 			redacts = append(redacts, r)
@@ -119,12 +124,13 @@ func (e *Engine) Decide(_ context.Context, req *fhir.Request, who *decision.Requ
 		}
 		switch d.Action {
 		case decision.Throttle:
-			d.Limit = deciding.p.ThrottleSpec()
+			d.Limit = deciding.limit
 		case decision.Delay:
-			d.Delay = deciding.p.DelaySpec()
-			if d.Delay.Form == "embargo" {
-				d.Delay.Embargoed = deciding.embargo(at)
+			dl := *deciding.delay
+			if dl.Form == "embargo" {
+				dl.Embargoed = deciding.embargo(at)
 			}
+			d.Delay = &dl
 		}
 	}
 	if len(redacts) > 0 && d.Action != decision.Deny {
@@ -144,6 +150,9 @@ func (e *Engine) Decide(_ context.Context, req *fhir.Request, who *decision.Requ
 			d.Disclose = d.Disclose || rd.Disclose
 		}
 		d.Withhold = withholder(redacts, at)
+	}
+	if cs := e.consents.Load(); cs.Len() > 0 {
+		e.applyConsents(&d, st, cs, req, who, at)
 	}
 	return d
 }

@@ -48,6 +48,10 @@ type rule struct {
 	ref    decision.PolicyRef
 	exc    *decision.ExceptionRef
 	notice decision.Notice
+	// limit and delay are a throttle or delay policy's parameters,
+	// computed once (limit is shared by every decision).
+	limit *decision.ThrottleSpec
+	delay *decision.DelaySpec
 
 	classes, notClasses, clients, issuers, subjects, scopes set
 	interactions                                            uint64
@@ -72,6 +76,12 @@ func compileRule(s *policy.Set, p *policy.Policy) rule {
 	}
 	if e := p.Entry(); e != nil {
 		r.exc = s.Catalog().Ref(e)
+	}
+	if r.limit = p.ThrottleSpec(); r.limit != nil {
+		r.limit.Exception, r.limit.Notice = r.exc, r.notice
+	}
+	if r.delay = p.DelaySpec(); r.delay != nil {
+		r.delay.Exception, r.delay.Notice = r.exc, r.notice
 	}
 	for _, name := range m.Interactions {
 		if i, ok := fhir.ParseInteraction(name); ok {

@@ -101,18 +101,35 @@ func MarkSent(rec decision.Record, at time.Time, by, channel string) (decision.R
 		return rec, decision.Transition{}, errors.New("notices: who sent the notice is required")
 	}
 	at = at.UTC()
-	n := *rec.Notice
-	n.SentAt, n.SentBy, n.Channel = &at, by, channel
-	rec.Notice = &n
-	rec.Flags = slices.Clone(rec.Flags)
-	rec.AddFlag(decision.FlagNoticeSent)
-	rec.Entries = nil
 	tr := decision.Transition{
 		ID: rec.ID, At: at, State: StateSent, By: by,
-		Detail: map[string]string{"channel": channel, "exception": n.Exception, "due_at": n.DueAt.Format(time.RFC3339)},
+		Detail: map[string]string{"channel": channel, "exception": rec.Notice.Exception, "due_at": rec.Notice.DueAt.Format(time.RFC3339)},
 	}
-	if at.After(n.DueAt) {
+	if at.After(rec.Notice.DueAt) {
 		tr.Reason = "sent after the deadline"
 	}
+	rec.Flags = slices.Clone(rec.Flags)
+	rec.Entries = nil
+	if err := Apply(&rec, tr); err != nil {
+		return rec, decision.Transition{}, err
+	}
 	return rec, tr, nil
+}
+
+// Apply applies a notice transition to a record as MarkSent does, so that
+// a record can be recomputed from its journal entries (verify); other
+// transitions leave the record as it is.
+func Apply(rec *decision.Record, tr decision.Transition) error {
+	if tr.State != StateSent {
+		return nil
+	}
+	if rec.Notice == nil {
+		return fmt.Errorf("%w: a %s transition for record %s", ErrNoNotice, tr.State, rec.ID)
+	}
+	n := *rec.Notice
+	at := tr.At.UTC()
+	n.SentAt, n.SentBy, n.Channel = &at, tr.By, tr.Detail["channel"]
+	rec.Notice = &n
+	rec.AddFlag(decision.FlagNoticeSent)
+	return nil
 }

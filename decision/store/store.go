@@ -85,6 +85,8 @@ type Store interface {
 	// them, and the chain's checkpoints below through. The checkpoint at
 	// through is kept: verification starts from it.
 	Prune(ctx context.Context, chain string, through uint64) error
+	// HoldStore keeps parked requests.
+	HoldStore
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store.

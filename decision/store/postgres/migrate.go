@@ -83,6 +83,20 @@ var migrations = []string{
 		owner     text        NOT NULL,
 		expires   timestamptz NOT NULL
 	);`,
+	// 2: parked requests (delay policies in hold form).
+	`CREATE TABLE holds (
+		id         text COLLATE "C" PRIMARY KEY,
+		record_id  text        NOT NULL,
+		state      text        NOT NULL,
+		created_at timestamptz NOT NULL,
+		due_at     timestamptz,
+		version    bigint      NOT NULL,
+		doc        bytea       NOT NULL,
+		req_body   bytea,
+		resp_body  bytea
+	);
+	CREATE INDEX holds_due   ON holds (due_at) WHERE due_at IS NOT NULL;
+	CREATE INDEX holds_state ON holds (state, created_at);`,
 }
 
 // SchemaVersion is the schema version this build writes.
