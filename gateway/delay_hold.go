@@ -169,7 +169,7 @@ func (x *exchange) park() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 10*time.Second)
 	defer cancel()
 	if err := x.h.opts.Holds.Park(ctx, h, &x.rec); err != nil {
-		x.h.log.Error("request not held", "decision", x.id, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "request not held", "decision", x.id, "err", err)
 		f := enforcementFailure(ErrHoldUnavailable)
 		x.failure = &f
 		x.writeFailure(f)

@@ -71,7 +71,7 @@ func (x *exchange) serveHold(id string) {
 		x.notice()
 		return
 	case err != nil:
-		x.h.log.Error("hold not read", "decision", x.id, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "hold not read", "decision", x.id, "err", err)
 		x.rejectHold(enforcementFailure(ErrHoldUnavailable))
 		return
 	}
@@ -94,7 +94,7 @@ func (x *exchange) rejectHold(f failure) {
 	x.rec.Reason = f.reason
 	x.rec.Interaction = InteractionHoldStatus
 	if err := x.commit(); err != nil {
-		x.h.log.Error("error decision not recorded", "decision", x.id, "reason", f.reason, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "error decision not recorded", "decision", x.id, "reason", f.reason, "err", err)
 	}
 	x.writeFailure(f)
 }
@@ -139,7 +139,7 @@ func (x *exchange) collect(m *hold.Manager, h *store.Hold) {
 		err = x.h.classifier.ClassifyBody(req, h.Request.Header.Get("Content-Type"), strings.NewReader(string(h.Request.Body)))
 	}
 	if err != nil {
-		x.h.log.Error("held request does not classify", "decision", x.id, "hold", h.ID, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "held request does not classify", "decision", x.id, "hold", h.ID, "err", err)
 		x.rejectHold(failureOf(ErrInternal))
 		return
 	}
@@ -171,7 +171,7 @@ func (x *exchange) collect(m *hold.Manager, h *store.Hold) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 10*time.Second)
 	defer cancel()
 	if err := m.Collected(ctx, h); err != nil {
-		x.h.log.Warn("hold not marked collected", "decision", x.id, "hold", h.ID, "err", err)
+		x.h.log.WarnContext(x.r.Context(), "hold not marked collected", "decision", x.id, "hold", h.ID, "err", err)
 	}
 }
 

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +35,8 @@ type exchange struct {
 	body *requestBody
 	dec  decision.Decision
 	rec  decision.Record
+
+	span trace.Span // the request's span
 
 	recorded       bool // the decision entry is durable
 	upstreamStatus int
@@ -73,7 +77,10 @@ func exchangeOf(ctx context.Context) *exchange {
 func (x *exchange) serve() {
 	// Identity first: a token over its own limit is refused as such (401)
 	// before the header limit would answer 431.
-	if err := x.h.identify(x); err != nil {
+	endIdentify := x.stage("identify")
+	err := x.h.identify(x)
+	endIdentify()
+	if err != nil {
 		x.reject(err)
 		return
 	}
@@ -90,31 +97,40 @@ func (x *exchange) serve() {
 		x.serveHold(id)
 		return
 	}
+	endClassify := x.stage("classify")
 	req, err := x.h.classifier.Classify(x.r.Method, rel, x.r.URL.RawQuery, x.r.Header)
 	if ierr := x.requireIdentity(req); ierr != nil {
 		err = ierr
 	}
+	if err == nil {
+		x.req = req
+		err = x.readBody()
+	}
+	endClassify()
 	if err != nil {
 		x.reject(err)
 		return
 	}
-	x.req = req
-	if err := x.readBody(); err != nil {
-		x.reject(err)
-		return
-	}
+	endDecide := x.stage("decide")
 	if denial, denied := x.authorize(); denied {
 		x.dec = denial
 	} else {
+		start := time.Now()
 		x.dec = x.h.decide(x.r.Context(), x)
+		x.timeDecision(start)
 		if err := x.enforce(); err != nil {
+			endDecide()
 			x.rejectWith(enforcementFailure(err))
 			return
 		}
 		x.limitToGrant()
 	}
+	endDecide()
 	x.buildRecord(x.dec.Action)
-	if err := x.commit(); err != nil {
+	endRecord := x.stage("record")
+	err = x.commit()
+	endRecord()
+	if err != nil {
 		x.respondFailure(err)
 		return
 	}
@@ -160,7 +176,7 @@ func (x *exchange) rejectWith(f failure) {
 	x.buildRecord(decision.Error)
 	x.rec.Reason = f.reason
 	if cerr := x.commit(); cerr != nil {
-		x.h.log.Error("error decision not recorded", "decision", x.id, "reason", f.reason, "err", cerr)
+		x.h.log.ErrorContext(x.r.Context(), "error decision not recorded", "decision", x.id, "reason", f.reason, "err", cerr)
 	}
 	x.writeFailure(f)
 }
@@ -240,7 +256,7 @@ func (x *exchange) buildRecord(a decision.Action) {
 		Reason:      x.dec.Reason,
 		Throttle:    x.dec.Throttle,
 		Hold:        x.dec.Hold,
-		TraceID:     traceID(x.r),
+		TraceID:     x.traceID(),
 	}
 	if x.dec.RetryAfter > 0 {
 		x.rec.RetryAfter = int((x.dec.RetryAfter + time.Second - 1) / time.Second)
@@ -267,7 +283,7 @@ func (x *exchange) buildRecord(a decision.Action) {
 func (x *exchange) finish() {
 	p := recover()
 	if p != nil && p != http.ErrAbortHandler {
-		x.h.log.Error("panic while serving", "decision", x.id, "panic", fmt.Sprint(p))
+		x.h.log.ErrorContext(x.r.Context(), "panic while serving", "decision", x.id, "panic", fmt.Sprint(p))
 		f := failureOf(ErrInternal)
 		x.failure = &f
 		if !x.w.started() {
@@ -286,14 +302,15 @@ func (x *exchange) finish() {
 		x.buildRecord(decision.Error)
 		x.rec.Reason = x.failure.reason
 		if err := x.commit(); err != nil {
-			x.h.log.Error("decision not recorded", "decision", x.id, "err", err)
+			x.h.log.ErrorContext(x.r.Context(), "decision not recorded", "decision", x.id, "err", err)
 		}
 	}
 	c := x.completion(p == http.ErrAbortHandler)
 	x.rec.Complete(c)
 	if err := x.h.opts.Journal.Submit(decision.KindCompletion, x.id, c, &x.rec); err != nil {
-		x.h.log.Error("completion not recorded", "decision", x.id, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "completion not recorded", "decision", x.id, "err", err)
 	}
+	x.endRequestSpan()
 	if p == http.ErrAbortHandler {
 		panic(p)
 	}
@@ -354,11 +371,8 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// traceID returns the W3C trace id of an incoming traceparent header.
-func traceID(r *http.Request) string {
-	tp := r.Header.Get("Traceparent")
-	if len(tp) >= 55 && tp[2] == '-' && tp[35] == '-' {
-		return tp[3:35]
-	}
-	return ""
+// traceID returns the trace id of the request's span: the caller's trace
+// continued, or a new one; without a tracer, the caller's traceparent's.
+func (x *exchange) traceID() string {
+	return traceIDOf(x.r.Context())
 }

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ehigate/ehigate/telemetry"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -31,6 +34,8 @@ type Handler struct {
 	log        *slog.Logger
 	toPublic   []stream.Replacement
 	toUpstream []stream.Replacement
+	tracer     trace.Tracer
+	metrics    *telemetry.Metrics
 }
 
 // New builds a Handler.
@@ -59,7 +64,12 @@ func New(opts Options) (*Handler, error) {
 	if opts.TempDir == "" {
 		opts.TempDir = os.TempDir()
 	}
+	if opts.Tracer == nil {
+		opts.Tracer = noopTracer
+	}
 	h := &Handler{
+		tracer:     opts.Tracer,
+		metrics:    opts.Metrics,
 		opts:       opts,
 		basePath:   strings.TrimSuffix(opts.PublicBase.EscapedPath(), "/"),
 		upBase:     strings.TrimSuffix(opts.Upstream.EscapedPath(), "/"),
@@ -83,7 +93,8 @@ func baseString(u *url.URL) string {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	now := h.clock()
-	x := &exchange{h: h, r: r, w: &responseWriter{ResponseWriter: rw}, received: now}
+	r, span := h.startRequestSpan(r)
+	x := &exchange{h: h, r: r, w: &responseWriter{ResponseWriter: rw}, received: now, span: span}
 	x.id = h.ids.next(now)
 	rw.Header().Set(HeaderDecision, x.id)
 	defer x.finish()

@@ -80,7 +80,7 @@ func (x *exchange) putLink(upstreamURL string, kind fhir.Interaction) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := x.h.opts.Links.PutLink(ctx, l); err != nil {
-		x.h.log.Error("bulk data link not stored", "decision", x.id, "err", err)
+		x.h.log.ErrorContext(x.r.Context(), "bulk data link not stored", "decision", x.id, "err", err)
 	}
 }
 

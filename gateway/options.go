@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
+	"github.com/ehigate/ehigate/telemetry"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -76,6 +79,10 @@ type Options struct {
 	Logger     *slog.Logger
 	// Clock defaults to time.Now.
 	Clock func() time.Time
+	// Tracer traces requests (nil: no tracing); Metrics counts them (nil:
+	// no metrics). See telemetry.New.
+	Tracer  trace.Tracer
+	Metrics *telemetry.Metrics
 	// TempDir holds request bodies too large to inspect in memory
 	// (default os.TempDir()).
 	TempDir string

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"go.opentelemetry.io/otel/propagation"
+
 	"context"
 	"errors"
 	"log"
@@ -34,7 +36,9 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // forward sends an allowed request upstream and streams the answer back.
 func (x *exchange) forward() {
-	ctx := context.WithValue(x.r.Context(), exchangeKey{}, x)
+	ctx, span := x.upstreamContext()
+	defer span.End()
+	ctx = context.WithValue(ctx, exchangeKey{}, x)
 	out := x.r.WithContext(ctx)
 	if x.body != nil {
 		rc, err := x.body.reader()
@@ -74,6 +78,8 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header["X-Forwarded-For"] = prior
 	}
 	pr.SetXForwarded()
+	// The upstream continues the request's trace (W3C Trace Context).
+	traceContext.Inject(pr.Out.Context(), propagation.HeaderCarrier(pr.Out.Header))
 	if pr.In.TLS == nil {
 		if p := h.opts.PublicBase.Scheme; p != "" {
 			pr.Out.Header.Set("X-Forwarded-Proto", p)
@@ -125,10 +131,12 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	cause := upstreamError(err)
+	reason := failureOf(cause).reason
 	if !errors.Is(cause, ErrClientGone) && !errors.Is(cause, ErrBodyTooLarge) && !errors.Is(cause, ErrRequestBody) {
 		x.upstreamErr = true
+		x.countUpstreamError(reason)
 	}
-	h.log.Warn("upstream round trip failed", "decision", x.id, "reason", failureOf(cause).reason)
+	h.log.WarnContext(r.Context(), "upstream round trip failed", "decision", x.id, "reason", reason)
 	x.respondFailure(cause)
 }
 

@@ -48,7 +48,7 @@ func (x *exchange) throttle() {
 			if !slices.Contains(x.flags, decision.FlagThrottleStoreFailure) {
 				x.flags = append(x.flags, decision.FlagThrottleStoreFailure)
 			}
-			x.h.log.Warn("throttle not checked", "decision", x.id, "policy", l.Policy, "err", err)
+			x.h.log.WarnContext(x.r.Context(), "throttle not checked", "decision", x.id, "policy", l.Policy, "err", err)
 			if l.OnStoreFailure == decision.Deny {
 				x.overLimit(l, ref, min(max(storeFailureRetry, time.Duration(float64(time.Second)/l.Rate)), time.Minute))
 				return
@@ -77,6 +77,7 @@ func (x *exchange) throttle() {
 
 // overLimit makes the decision the throttle of limit l.
 func (x *exchange) overLimit(l *decision.ThrottleSpec, ref *decision.ThrottleRef, wait time.Duration) {
+	x.countThrottled(l.Policy)
 	d := &x.dec
 	d.Action, d.Exception, d.Notice, d.Throttle = decision.Throttle, l.Exception, l.Notice, ref
 	d.RetryAfter = max(wait, time.Second)
