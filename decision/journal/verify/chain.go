@@ -34,7 +34,7 @@ type walker struct {
 
 // walkChain verifies one chain: start point, every link, every
 // checkpoint, and truncation.
-func walkChain(ctx context.Context, st store.Store, opts *Options, chain string, first uint64) (ChainReport, error) {
+func walkChain(ctx context.Context, st Source, opts *Options, chain string, first uint64) (ChainReport, error) {
 	rep := ChainReport{Chain: chain}
 	w := &walker{opts: opts, rep: &rep, next: 1, prev: journal.Genesis}
 	fail := func(b Break) (ChainReport, error) {
@@ -53,7 +53,7 @@ func walkChain(ctx context.Context, st store.Store, opts *Options, chain string,
 		}
 		w.next, w.prev, w.last = start.Seq+1, start.Hash, start
 		rep.StartedFrom = &start.Checkpoint
-		rep.Pruned = first > 1 && start.Seq == first-1
+		rep.Pruned = first > 1 && start.Seq == first-1 && !opts.Segments
 		if rep.Pruned && opts.Retention > 0 && start.At.After(opts.Now().Add(-opts.Retention)) {
 			return fail(Break{Seq: first, Reason: ReasonStart, Detail: fmt.Sprintf(
 				"entries 1..%d are gone but the checkpoint at seq %d (%s) is younger than the retention period", first-1, start.Seq, start.At.Format("2006-01-02"))})
@@ -129,6 +129,11 @@ func (w *walker) entry(e decision.Entry) error {
 		w.brk = &b
 		return errStop
 	}
+	if e.Seq > w.next && w.opts.Segments {
+		if b := w.gap(e.Seq); b != nil {
+			return fail(*b)
+		}
+	}
 	switch {
 	case e.Seq != w.next:
 		return fail(Break{Seq: w.next, Reason: ReasonMissing, Detail: missing(w.next, e.Seq-1)})
@@ -159,10 +164,36 @@ func (w *walker) entry(e decision.Entry) error {
 	return nil
 }
 
+// gap crosses from the end of one segment to the next, which starts at
+// seq: the entry before the gap must be covered by a signed checkpoint
+// (the segment was not cut short) and the next segment must start just
+// after one. Checkpoints inside the gap cover entries that are not there
+// and are passed over.
+func (w *walker) gap(seq uint64) *Break {
+	if w.last == nil || w.last.Seq != w.next-1 {
+		return nil // reported as missing entries
+	}
+	for w.cpOK && w.cp.Seq < seq-1 {
+		w.cp, w.cpOK = w.cps()
+	}
+	if !w.cpOK || w.cp.Seq != seq-1 {
+		return nil
+	}
+	cp := w.cp
+	if err := w.opts.Keys.Verify(&cp.Checkpoint); err != nil {
+		return &Break{Seq: cp.Seq, Reason: ReasonSignature, Detail: fmt.Sprintf("the checkpoint a segment starts from does not verify: %v", err)}
+	}
+	w.rep.Gaps = append(w.rep.Gaps, Gap{From: w.next, To: seq - 1})
+	w.rep.Checkpoints++
+	w.next, w.prev, w.last = seq, cp.Hash, &cp
+	w.cp, w.cpOK = w.cps()
+	return nil
+}
+
 // startCheckpoint picks where to start: the last checkpoint at or before
 // the window's start, or, for a pruned chain, the checkpoint just before
 // its first entry. nil means from the genesis.
-func startCheckpoint(ctx context.Context, st store.Store, opts *Options, chain string, first uint64) (*checkpoint, error) {
+func startCheckpoint(ctx context.Context, st Source, opts *Options, chain string, first uint64) (*checkpoint, error) {
 	var found *checkpoint
 	from := uint64(0)
 	if first > 1 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -38,7 +39,7 @@ type recordCheck struct {
 
 // checkRecords recomputes every record in the window from its entries and
 // compares it with the stored projection, on every core.
-func checkRecords(ctx context.Context, st store.Store, opts *Options, firsts map[string]uint64, rep *RecordReport) error {
+func checkRecords(ctx context.Context, st Source, opts *Options, firsts map[string]uint64, rep *RecordReport) error {
 	rc := &recordCheck{opts: opts, firsts: firsts, rep: rep, first: map[string]Break{}}
 	jobs := make(chan recordJob, 256)
 	var wg sync.WaitGroup
@@ -157,55 +158,100 @@ func (rc *recordCheck) compare(j *recordJob) (*Break, bool) {
 	if p == nil || p.Missing {
 		return fail("the record is missing from the projection (row deleted)")
 	}
-	var want []byte
-	var rec decision.Record
-	if err := json.Unmarshal(dec.Payload, &rec); err != nil {
-		return fail("the decision entry does not decode: %v", err)
+	rec, want, err := replay(j.id, dec, later, rc.opts.Transition)
+	if errors.Is(err, ErrNoTransitionRule) {
+		return errUnchecked, true
 	}
-	if rec.ID != j.id {
-		return fail("the decision entry's payload is for record %q", rec.ID)
-	}
-	if len(later) == 0 {
-		want = dec.Payload
-	} else {
-		for _, c := range later {
-			if c.Kind == decision.KindTransition {
-				if rc.opts.Transition == nil {
-					return errUnchecked, true
-				}
-				var tr decision.Transition
-				if err := json.Unmarshal(c.Payload, &tr); err != nil {
-					return fail("transition entry %s/%d does not decode: %v", c.Chain, c.Seq, err)
-				}
-				if err := rc.opts.Transition(&rec, tr); err != nil {
-					return fail("transition entry %s/%d does not apply: %v", c.Chain, c.Seq, err)
-				}
-				continue
-			}
-			var comp decision.Completion
-			if err := json.Unmarshal(c.Payload, &comp); err != nil {
-				return fail("completion entry %d does not decode: %v", c.Seq, err)
-			}
-			rec.Complete(comp)
-		}
-		var err error
-		if want, err = json.Marshal(&rec); err != nil {
-			return fail("the record does not encode: %v", err)
-		}
+	if err != nil {
+		return fail("%s", strings.TrimPrefix(err.Error(), "verify: "))
 	}
 	if !bytes.Equal(want, p.Doc) {
 		if diff := docDiff(want, p.Doc); diff != "" {
 			return fail("the projection differs from the record its entries make (%s)", diff)
 		}
 	}
-	if diff := rowDiff(store.RowOf(&rec), p.Row); diff != "" {
+	if diff := rowDiff(store.RowOf(rec), p.Row); diff != "" {
 		return fail("projection column %s differs from the record its entries make", diff)
 	}
-	if diff := patientDiff(&rec, p); diff != "" {
+	if diff := patientDiff(rec, p); diff != "" {
 		return fail("the patient index %s", diff)
 	}
 	return nil, true
 }
+
+// ErrNoTransitionRule: a record has a transition entry and no rule to
+// apply it was given (Options.Transition).
+var ErrNoTransitionRule = errors.New("verify: a transition entry and no transition rule")
+
+// Recompute returns the record its entries make, and its JSON document as
+// a store's projection holds it: the decision entry with the completion
+// and transition entries applied in time order, transitions through
+// transition (without one, a record that has any fails with
+// ErrNoTransitionRule). Entries of other kinds are ignored.
+func Recompute(id string, entries []decision.Entry, transition func(*decision.Record, decision.Transition) error) (*decision.Record, []byte, error) {
+	var dec *decision.Entry
+	var later []*decision.Entry
+	for i := range entries {
+		e := &entries[i]
+		switch e.Kind {
+		case decision.KindDecision:
+			if dec != nil {
+				return nil, nil, fmt.Errorf("verify: record %s has more than one decision entry (%s/%d)", id, e.Chain, e.Seq)
+			}
+			dec = e
+		case decision.KindCompletion, decision.KindTransition:
+			later = append(later, e)
+		}
+	}
+	if dec == nil {
+		return nil, nil, fmt.Errorf("verify: record %s has no decision entry", id)
+	}
+	slices.SortStableFunc(later, func(a, b *decision.Entry) int { return a.At.Compare(b.At) })
+	return replay(id, dec, later, transition)
+}
+
+// replay applies later (in time order) to the record of dec.
+func replay(id string, dec *decision.Entry, later []*decision.Entry, transition func(*decision.Record, decision.Transition) error) (*decision.Record, []byte, error) {
+	var rec decision.Record
+	if err := json.Unmarshal(dec.Payload, &rec); err != nil {
+		return nil, nil, fmt.Errorf("verify: the decision entry does not decode: %w", err)
+	}
+	if rec.ID != id {
+		return nil, nil, fmt.Errorf("verify: the decision entry's payload is for record %q", rec.ID)
+	}
+	if len(later) == 0 {
+		return &rec, dec.Payload, nil
+	}
+	for _, c := range later {
+		if c.Kind == decision.KindTransition {
+			if transition == nil {
+				return nil, nil, ErrNoTransitionRule
+			}
+			var tr decision.Transition
+			if err := json.Unmarshal(c.Payload, &tr); err != nil {
+				return nil, nil, fmt.Errorf("verify: transition entry %s/%d does not decode: %w", c.Chain, c.Seq, err)
+			}
+			if err := transition(&rec, tr); err != nil {
+				return nil, nil, fmt.Errorf("verify: transition entry %s/%d does not apply: %w", c.Chain, c.Seq, err)
+			}
+			continue
+		}
+		var comp decision.Completion
+		if err := json.Unmarshal(c.Payload, &comp); err != nil {
+			return nil, nil, fmt.Errorf("verify: completion entry %d does not decode: %w", c.Seq, err)
+		}
+		rec.Complete(comp)
+	}
+	want, err := json.Marshal(&rec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify: the record does not encode: %w", err)
+	}
+	return &rec, want, nil
+}
+
+// DocDiff names the top-level fields where two record documents differ
+// ("" when they are the same record, formatting aside).
+func DocDiff(want, got []byte) string { return docDiff(want, got) }
 
 // inScope reports whether a record of chain decided at us (Unix
 // microseconds) is in the verified window and chains.

@@ -25,8 +25,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			continue
 		}
 		p("chain %s: ok, seq %d..%d (%d entries), %d checkpoint(s)", c.Chain, c.First, c.Last, c.Entries, c.Checkpoints)
+		if len(c.Gaps) > 0 {
+			p(", %d segments between signed checkpoints", len(c.Gaps)+1)
+		}
 		if c.StartedFrom != nil {
-			why := "window start"
+			why := "start of the window or segment"
 			if c.Pruned {
 				why = "entries before it pruned by retention"
 			}

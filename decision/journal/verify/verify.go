@@ -14,6 +14,25 @@ import (
 	"github.com/ehigate/ehigate/decision/store"
 )
 
+// Source is what verification reads: a store.Store, or the chain
+// segments, checkpoints and records of an audit package
+// (decision/export).
+type Source interface {
+	// Chains lists the chains with their heads.
+	Chains(ctx context.Context) ([]store.Chain, error)
+	// Entries calls fn for each entry of chain with from <= seq <= to
+	// (to == 0: to the end), in sequence order, stopping at fn's error.
+	Entries(ctx context.Context, chain string, from, to uint64, fn func(decision.Entry) error) error
+	// Checkpoints calls fn for each checkpoint of chain with seq >= from,
+	// in sequence order, stopping at fn's error.
+	Checkpoints(ctx context.Context, chain string, from uint64, fn func(store.Checkpoint) error) error
+	// Audit calls fn for every record with its decision, completion and
+	// transition entries and its projection (see store.Store).
+	Audit(ctx context.Context, fn func(*store.AuditRecord) error) error
+}
+
+var _ Source = store.Store(nil)
+
 // Options say what to verify and with which keys.
 type Options struct {
 	// Keys are the trusted checkpoint keys.
@@ -41,6 +60,12 @@ type Options struct {
 	// that wrote it did to the projection. Records with transitions are
 	// not recomputed without it (they are counted as not checked).
 	Transition func(rec *decision.Record, tr decision.Transition) error
+	// Segments says the source holds segments of chains (an audit
+	// package), not whole chains: a chain may start after seq 1 at the
+	// signed checkpoint just before its first entry, and a gap between
+	// two segments is allowed where the entry before it is covered by a
+	// signed checkpoint and the entry after it follows one.
+	Segments bool
 }
 
 // Reason classifies a break.
@@ -112,6 +137,9 @@ type ChainReport struct {
 	// Pruned is set when the chain's first entries were removed by
 	// retention.
 	Pruned bool `json:"pruned,omitempty"`
+	// Gaps are the ranges between segments (Options.Segments), each
+	// bridged by signed checkpoints.
+	Gaps []Gap `json:"gaps,omitempty"`
 	// Sealed is set when the last checkpoint seals the chain at its head
 	// (the writer shut down gracefully).
 	Sealed bool `json:"sealed"`
@@ -121,6 +149,12 @@ type ChainReport struct {
 	// Break is the first break found; verification of the chain stops
 	// there.
 	Break *Break `json:"break,omitempty"`
+}
+
+// Gap is a range of sequence numbers an audit package leaves out.
+type Gap struct {
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
 }
 
 // RecordReport is what the projection check found.
@@ -159,7 +193,7 @@ func (r *Report) OK() bool {
 
 // Run verifies st. The error is for a failure to read the store; what
 // verification finds is in the Report.
-func Run(ctx context.Context, st store.Store, opts Options) (*Report, error) {
+func Run(ctx context.Context, st Source, opts Options) (*Report, error) {
 	start := time.Now()
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -237,7 +271,7 @@ var errStop = errors.New("verify: stop")
 // firstSeq returns the sequence number of a chain's first stored entry.
 // For a chain whose entries were all pruned it is the one after its
 // lowest checkpoint; 0 for a chain with neither.
-func firstSeq(ctx context.Context, st store.Store, chain string) (uint64, error) {
+func firstSeq(ctx context.Context, st Source, chain string) (uint64, error) {
 	var first uint64
 	err := st.Entries(ctx, chain, 0, 0, func(e decision.Entry) error {
 		first = e.Seq
