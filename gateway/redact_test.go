@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,7 @@ func redactionEHR(t *testing.T) http.Handler {
 					entries = append(entries, fmt.Sprintf(`{"fullUrl":"http://%s/baseR4/%s","resource":%s,"search":{"mode":"match"}}`, r.Host, k, v))
 				}
 			}
+			sort.Strings(entries) // a stable order, as the records list withholdings in it
 			w.Header().Set("Content-Type", "application/fhir+json")
 			fmt.Fprintf(w, `{"resourceType":"Bundle","type":"searchset","total":%d,"entry":[%s]}`, len(entries), strings.Join(entries, ","))
 		case path == "Observation/xml":
