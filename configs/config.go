@@ -54,6 +54,8 @@ type Config struct {
 	ConsentsFetch *ConsentsFetch `yaml:"consents_fetch"`
 	// ConsentPolicy documents how requests not to share are handled.
 	ConsentPolicy ConsentPolicy `yaml:"consent_policy"`
+	// Admin configures the admin listener and the compliance API.
+	Admin Admin `yaml:"admin"`
 
 	// File is the path the configuration was read from ("" when built in).
 	File string `yaml:"-"`
@@ -136,6 +138,7 @@ func Defaults() Config {
 		Auth:         defaultAuth(),
 		Throttle:     defaultThrottle(),
 		Holds:        defaultHolds(),
+		Admin:        defaultAdmin(),
 	}
 }
 
@@ -187,6 +190,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.ConsentsFetch != nil {
 		c.ConsentsFetch.HeadersFile = abs(c.ConsentsFetch.HeadersFile)
 	}
+	c.Admin.resolvePaths(abs)
 }
 
 func (c *Config) validate() yamlx.Problems {
@@ -241,6 +245,7 @@ func (c *Config) validate() yamlx.Problems {
 	ps = append(ps, c.validateThrottle()...)
 	ps = append(ps, c.validateConsents()...)
 	ps = append(ps, c.validateRefusals()...)
+	ps = append(ps, c.validateAdmin()...)
 	for i, p := range c.Policies {
 		if _, err := os.Stat(p); err != nil {
 			add(fmt.Sprintf("policies[%d]", i), "cannot read %s: %v", p, unwrapPath(err))

@@ -23,9 +23,11 @@ import (
 	"github.com/ehigate/ehigate/decision/store/postgres"
 	"github.com/ehigate/ehigate/decision/store/sqlite"
 	"github.com/ehigate/ehigate/gateway"
+	"github.com/ehigate/ehigate/gateway/admin"
 	"github.com/ehigate/ehigate/gateway/auth"
 	"github.com/ehigate/ehigate/gateway/hold"
 	"github.com/ehigate/ehigate/gateway/throttle"
+	"github.com/ehigate/ehigate/telemetry"
 )
 
 // app is the running gateway assembled from a configuration: the
@@ -48,6 +50,18 @@ type app struct {
 	// enforcement: the throttles' limiter, the holds' manager and the
 	// patients' Consents (enforce.go of the gateway).
 	enf enforcement
+	// signer signs the journal's checkpoints.
+	signer *journal.Signer
+	// tel is the process's telemetry (metrics served on the admin
+	// listener); admin is the admin listener's handler, served on adminLn
+	// (opened from admin.listen unless the caller set it) by adminServer;
+	// readiness answers /readyz on both listeners (admin.go).
+	tel         *telemetry.Telemetry
+	admin       *admin.Handler
+	adminCreds  *admin.Credentials
+	adminLn     net.Listener
+	adminServer *http.Server
+	readiness   *admin.Readiness
 }
 
 // openStore opens the configured record store.
@@ -131,6 +145,7 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		st.Close()
 		return nil, err
 	}
+	a.signer = signer
 	if cfg.Journal.Retention > 0 {
 		rctx, cancel := context.WithCancel(context.Background())
 		a.stopRetention = cancel
@@ -194,9 +209,15 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		a.close(ctx)
 		return nil, err
 	}
+	if err := a.openAdmin(ctx); err != nil {
+		a.close(ctx)
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	// The probes live on the admin listener; the FHIR listener keeps them
+	// for compatibility (unrecorded, like there).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /readyz", a.readiness)
 	mux.Handle("/", a.handler)
 	a.server = &http.Server{
 		Handler:           mux,
@@ -210,23 +231,15 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 	return a, nil
 }
 
-func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	// While the store is unreachable records are spooled: still ready,
-	// and the spool depth says how far behind the store is.
-	depth := a.journal.Depth()
-	if err := a.store.Ping(ctx); err != nil {
-		fmt.Fprintf(w, "ready\nstore: unreachable (records are spooled)\nspool_depth: %d\n", depth)
-		return
-	}
-	fmt.Fprintf(w, "ready\nstore: ok\nspool_depth: %d\n", depth)
-}
-
-// serve runs the FHIR listener until ctx ends, then shuts down gracefully:
-// stop accepting, let in-flight requests finish, flush the journal.
+// serve runs the FHIR listener and the admin listener until ctx ends,
+// then shuts both down gracefully: stop accepting, let in-flight requests
+// finish, flush the journal.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if err := a.startAdmin(errc); err != nil {
+		a.close(context.Background())
+		return err
+	}
 	go func() { errc <- a.server.Serve(ln) }()
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
@@ -235,6 +248,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("gateway listening", "addr", ln.Addr().String(), "public_base_url", a.cfg.PublicBaseURL)
 	select {
 	case err := <-errc:
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.server.Shutdown(sctx)
+		a.stopAdmin(sctx)
 		a.close(context.Background())
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -242,10 +259,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- a.stopAdmin(sctx) }()
 	err := a.server.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		a.log.Warn("in-flight requests did not finish in time")
 	}
+	// The admin listener journals through the writer: stopped first.
+	err = errors.Join(err, <-adminDone)
 	return errors.Join(err, a.close(sctx))
 }
 
@@ -257,6 +278,9 @@ func (a *app) close(ctx context.Context) error {
 	if a.auth != nil {
 		a.auth.Close()
 	}
+	if a.adminCreds != nil {
+		a.adminCreds.Close()
+	}
 	if a.enf.closeLimiter != nil {
 		a.enf.closeLimiter()
 	}
@@ -265,6 +289,9 @@ func (a *app) close(ctx context.Context) error {
 	}
 	if a.store != nil {
 		errs = append(errs, a.store.Close())
+	}
+	if a.tel != nil {
+		errs = append(errs, a.tel.Shutdown(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +20,7 @@ import (
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "gateway `address`")
+	adminListen := fs.String("admin-listen", "127.0.0.1:9090", "admin listener `address` (compliance API, metrics); loopback only")
 	patients := fs.Int("patients", 25, "synthetic patients to generate")
 	dir := fs.String("dir", "", "`folder` for the demo's config and record store (default: a new temporary folder)")
 	if err := parseFlags(fs, args); err != nil {
@@ -57,8 +60,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("gateway listener: %w (try --listen 127.0.0.1:0)", err)
 	}
 	public := "http://" + ln.Addr().String() + "/fhir"
+	// The admin listener, on loopback, with a token made for this run:
+	// the configuration keeps only its hash.
+	if host, _, err := net.SplitHostPort(*adminListen); err != nil || !net.ParseIP(host).IsLoopback() {
+		ln.Close()
+		fmt.Fprintln(stderr, "ehigate demo: --admin-listen must be a loopback address such as 127.0.0.1:9090")
+		return errUsage
+	}
+	adminLn, err := net.Listen("tcp", *adminListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("admin listener: %w (try --admin-listen 127.0.0.1:0)", err)
+	}
+	adminToken := newAdminToken()
+	tokenSum := sha256.Sum256([]byte(adminToken))
 	cfgFile := filepath.Join(*dir, "ehigate.yaml")
 	cfgText := fmt.Sprintf(configs.DemoTemplate, ln.Addr().String(), public, "http://"+upLn.Addr().String()+"/fhir")
+	cfgText += fmt.Sprintf("admin:\n  listen: %q\n  tokens:\n    - {name: demo, role: officer, sha256: %s}\n",
+		adminLn.Addr().String(), hex.EncodeToString(tokenSum[:]))
 	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
 		return err
 	}
@@ -72,8 +91,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
+		adminLn.Close()
 		return err
 	}
+	a.adminLn = adminLn
+	adminBase := "http://" + adminLn.Addr().String()
 	fmt.Fprintf(stdout, `ehigate demo is running.
 
   FHIR base (through the gateway): %[1]s
@@ -92,7 +114,15 @@ Every response carries an X-Ehigate-Decision header; see the records with:
   ehigate records --config %[4]s --format table
   ehigate records --config %[4]s --patient demo-1
 
+The compliance API (admin listener, docs/admin-api.md), with this run's
+demo token (role officer; the configuration keeps only its SHA-256):
+  export EHIGATE_ADMIN_TOKEN=%[6]s
+  curl -s -H "Authorization: Bearer $EHIGATE_ADMIN_TOKEN" '%[5]s/api/records?limit=5'
+  curl -s -H "Authorization: Bearer $EHIGATE_ADMIN_TOKEN" '%[5]s/fhir/AuditEvent?patient=demo-1&_count=5'
+  curl -s -H "Authorization: Bearer $EHIGATE_ADMIN_TOKEN" '%[5]s/api/reports/all?format=html' > report.html
+  curl -s %[5]s/metrics | head
+
 Stop with Ctrl-C.
-`, public, upLn.Addr().String(), *dir, cfgFile)
+`, public, upLn.Addr().String(), *dir, cfgFile, adminBase, adminToken)
 	return a.serve(ctx, ln)
 }

@@ -33,8 +33,13 @@ func commands() map[string]command {
 		"review":     {"list policies whose review is overdue or due: ehigate review --config FILE [--within 30d]", runReview},
 		"notices":    {"list written responses due; mark one sent: ehigate notices --config FILE | notices sent ID --by NAME --channel C", runNotices},
 		"holds":      {"list held requests; release one: ehigate holds list --config FILE | holds release ID --by NAME --reason TEXT", runHolds},
-		"report":     {"reports over the records: ehigate report KIND --config FILE (kinds: undocumented)", runReport},
+		"report":     {"reports over the records: ehigate report KIND --config FILE [--format table|json|html] (ehigate report lists the kinds)", runReport},
+		"admin":      {"admin API credentials: ehigate admin hash-token [--generate] [--name NAME --role auditor|officer]", runAdmin},
 		"version":    {"print the version", runVersion},
+		// Compliance: the written policy and audit packages.
+		"policies":       {"the written policy: ehigate policies render --config FILE --format html|md [--out FILE]", runPolicies},
+		"export":         {"write an audit package: ehigate export --config FILE --from T [--to T] [--patient ID] [--requester SUB] [--policy ID] --out FILE.zip", runExport},
+		"verify-package": {"check an audit package offline: ehigate verify-package FILE.zip [--public-key FILE]", runVerifyPackage},
 	}
 }
 

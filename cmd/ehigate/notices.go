@@ -16,6 +16,7 @@ import (
 	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/notices"
 	"github.com/ehigate/ehigate/decision/store"
+	"github.com/ehigate/ehigate/gateway/admin"
 )
 
 // runNotices lists the written responses due and overdue, or, as
@@ -130,22 +131,12 @@ func runNoticeSent(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
-	rec, err := st.Record(ctx, id)
-	if err != nil {
-		return err
-	}
-	upd, tr, err := notices.MarkSent(rec, when, *by, *channel)
-	if err != nil {
-		return err
-	}
-	// The store keeps the spooled mark beside the document, not in it.
-	upd.Flags = slices.DeleteFunc(upd.Flags, func(f decision.Flag) bool { return f == decision.FlagSpooled })
 	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg)})
 	if err != nil {
 		return err
 	}
-	_, aerr := w.Append(ctx, decision.KindTransition, id, tr, &upd)
-	if err := errors.Join(aerr, w.Close(ctx)); err != nil {
+	_, tr, merr := admin.MarkNoticeSent(ctx, st, w, id, when, *by, *channel)
+	if err := errors.Join(merr, w.Close(ctx)); err != nil {
 		return err
 	}
 	late := ""

@@ -5,79 +5,88 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ehigate/ehigate/configs"
-	"github.com/ehigate/ehigate/decision"
+	"github.com/ehigate/ehigate/configs/yamlx"
+	"github.com/ehigate/ehigate/decision/report"
 	"github.com/ehigate/ehigate/decision/store"
 )
 
-// reportKind is one report of `ehigate report KIND`.
-type reportKind struct {
-	summary string
-	// run writes the report of the records in q's time window and
-	// returns how many records it read.
-	run func(ctx context.Context, st store.Store, q store.Query, format string, stdout io.Writer) (int, error)
-}
-
-// reportKinds is the table of reports; add a kind here.
-func reportKinds() map[string]reportKind {
-	return map[string]reportKind{
-		"undocumented": {"restrictions no policy or upstream_refusals entry documents (refusals the EHR made on its own), grouped", reportUndocumented},
-	}
-}
-
-// runReport runs one kind of report over the records.
+// runReport runs one kind of report (decision/report) over the records:
+// "report KIND --config FILE [--from T] [--to T] [--format table|json|html]".
+// KIND "all" runs every kind (html and json only).
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	kinds := reportKinds()
 	usage := func() error {
-		names := make([]string, 0, len(kinds))
-		for n := range kinds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		fmt.Fprintln(stderr, "usage: ehigate report KIND --config FILE [--from T] [--to T] [--format table|json]")
+		fmt.Fprintln(stderr, "usage: ehigate report KIND --config FILE [--from T] [--to T] [--format table|json|html] [--patient ID] [--requester SUB] [--policy ID]")
 		fmt.Fprintln(stderr, "kinds:")
-		for _, n := range names {
-			fmt.Fprintf(stderr, "  %-14s %s\n", n, kinds[n].summary)
+		for _, k := range report.Kinds {
+			fmt.Fprintf(stderr, "  %-14s %s\n", k, report.Summaries[k])
 		}
+		fmt.Fprintf(stderr, "  %-14s %s\n", "all", "every kind, as one HTML page (--format html) or a JSON list")
 		return errUsage
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usage()
 	}
-	kind, ok := kinds[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "ehigate report: unknown kind %q\n", args[0])
-		return usage()
+	name := args[0]
+	var kind report.Kind
+	if name != "all" {
+		k, err := report.ParseKind(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "ehigate report: unknown kind %q\n", name)
+			return usage()
+		}
+		kind = k
 	}
-	fs := newFlags("report "+args[0], stderr)
+	fs := newFlags("report "+name, stderr)
 	file := fs.String("config", "", "configuration `file` (YAML)")
 	from := fs.String("from", "", "records received at or after `TIME` (2006-01-02, RFC 3339, or a duration ago such as 30d)")
 	to := fs.String("to", "", "records received before `TIME`")
-	format := fs.String("format", "table", "output `format`: table or json")
+	format := fs.String("format", "table", "output `format`: table, json or html")
 	by := fs.String("by", "", "who is reading (recorded with the access; default the OS user)")
+	bucket := fs.String("bucket", "", "restrictions: time `bucket`, day, week or month (default from the window)")
+	within := fs.String("within", "3d", "notices: also list items due within this `duration`")
+	reviewWithin := fs.String("review-within", "30d", "reviews: also list reviews due within this `duration`")
+	minRepeat := fs.Int("min", 3, "repeated: the fewest restrictions of one patient or requester listed")
+	limit := fs.Int("limit", 50, "repeated: the most groups listed")
+	var p report.Params
+	fs.StringVar(&p.Filter.Patient, "patient", "", "only the records of this patient `id`")
+	fs.StringVar(&p.Filter.Requester, "requester", "", "only the records of this requester (token `sub`)")
+	fs.StringVar(&p.Filter.Policy, "policy", "", "only the records naming this policy `id`")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if *file == "" || (*format != "table" && *format != "json") {
+	if *file == "" || (*format != "table" && *format != "json" && *format != "html") || (name == "all" && *format == "table") {
 		return usage()
 	}
-	var q store.Query
 	var err error
 	now := time.Now()
-	if q.From, err = parseWhen(*from, now); err != nil {
+	if p.From, err = parseWhen(*from, now); err != nil {
 		return err
 	}
-	if q.To, err = parseWhen(*to, now); err != nil {
+	if p.To, err = parseWhen(*to, now); err != nil {
 		return err
 	}
+	if p.NoticeHorizon, err = yamlx.ParseDuration(*within); err != nil {
+		return fmt.Errorf("--within: %w", err)
+	}
+	if p.ReviewHorizon, err = yamlx.ParseDuration(*reviewWithin); err != nil {
+		return fmt.Errorf("--review-within: %w", err)
+	}
+	if b := store.Bucket(*bucket); b != "" && !b.Valid() {
+		fmt.Fprintln(stderr, "ehigate report: --bucket must be day, week or month")
+		return errUsage
+	}
+	p.Bucket, p.MinRepeat, p.Limit, p.Now = store.Bucket(*bucket), *minRepeat, *limit, now
 	cfg, err := configs.Load(*file)
 	if err != nil {
+		return err
+	}
+	if set, err := loadPolicies(cfg.Policies, cfg.PolicyReview.MaxInterval); err == nil {
+		p.Policies = set
+	} else if kind == report.KindReviews {
 		return err
 	}
 	st, err := openStore(ctx, cfg)
@@ -85,87 +94,35 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	n, err := kind.run(ctx, st, q, *format, stdout)
+	var results []report.Result
+	if name == "all" {
+		results, err = report.All(ctx, st, p)
+	} else {
+		var r report.Result
+		r, err = report.Run(ctx, st, kind, p)
+		results = []report.Result{r}
+	}
 	if err != nil {
 		return err
 	}
-	return recordAccess(ctx, st, cfg, *by, "report "+strings.Join(args, " "), n)
-}
-
-// undocumentedGroup is one line of the undocumented report: records alike
-// in what was refused, to whom and how.
-type undocumentedGroup struct {
-	UpstreamStatus int       `json:"upstream_status,omitempty"`
-	Interaction    string    `json:"interaction"`
-	ResourceType   string    `json:"resource_type,omitempty"`
-	ClientID       string    `json:"client_id,omitempty"`
-	Class          string    `json:"class,omitempty"`
-	Reason         string    `json:"reason,omitempty"`
-	Count          int       `json:"count"`
-	First          time.Time `json:"first"`
-	Last           time.Time `json:"last"`
-	// Example is the id of the latest record of the group.
-	Example string `json:"example"`
-}
-
-// reportUndocumented groups the records flagged undocumented.
-func reportUndocumented(ctx context.Context, st store.Store, q store.Query, format string, stdout io.Writer) (int, error) {
-	q.Flag, q.Limit, q.Ascending = decision.FlagUndocumented, 1000, true
-	groups := map[string]*undocumentedGroup{}
-	n := 0
-	for {
-		recs, next, err := st.Records(ctx, q)
-		if err != nil {
-			return n, err
-		}
-		for i := range recs {
-			r := &recs[i]
-			g := undocumentedGroup{UpstreamStatus: r.UpstreamStatus, Interaction: r.Interaction, ResourceType: r.ResourceType,
-				ClientID: r.Requester.ClientID, Class: string(r.Requester.Class), Reason: r.Reason}
-			key := strings.Join([]string{strconv.Itoa(g.UpstreamStatus), g.Interaction, g.ResourceType, g.ClientID, g.Class, g.Reason}, "\x00")
-			gp := groups[key]
-			if gp == nil {
-				g.First = r.ReceivedAt
-				gp = &g
-				groups[key] = gp
-			}
-			gp.Count++
-			gp.Last, gp.Example = r.ReceivedAt, r.ID
-		}
-		n += len(recs)
-		if next == "" {
-			break
-		}
-		q.Cursor = next
+	// The look at the records is journaled before anything is printed.
+	if err := recordAccess(ctx, st, cfg, *by, "report "+strings.Join(args, " "), 0); err != nil {
+		return fmt.Errorf("the report could not be recorded, so it is not shown: %w", err)
 	}
-	out := make([]*undocumentedGroup, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, g)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
+	switch *format {
+	case "html":
+		title := "Compliance report"
+		if name != "all" {
+			title = report.TitleOf(kind)
 		}
-		return out[i].Last.After(out[j].Last)
-	})
-	if format == "json" {
+		return report.WriteHTML(stdout, title, now, results...)
+	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return n, enc.Encode(out)
-	}
-	if len(out) == 0 {
-		fmt.Fprintln(stdout, "no undocumented restriction in the records")
-		return n, nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COUNT\tUPSTREAM\tINTERACTION\tTYPE\tCLIENT\tCLASS\tREASON\tFIRST\tLAST\tEXAMPLE")
-	for _, g := range out {
-		status := "-"
-		if g.UpstreamStatus != 0 {
-			status = strconv.Itoa(g.UpstreamStatus)
+		if name == "all" {
+			return enc.Encode(results)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Count, status, g.Interaction, dash(g.ResourceType),
-			dash(g.ClientID), dash(g.Class), dash(g.Reason), g.First.Format(time.RFC3339), g.Last.Format(time.RFC3339), g.Example)
+		return enc.Encode(results[0])
 	}
-	return n, tw.Flush()
+	return report.WriteText(stdout, results[0])
 }

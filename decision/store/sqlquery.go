@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,27 @@ var Postgres = Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Time:        func(us int64) any { return time.UnixMicro(us).UTC() },
 	Spooled:     "r.spooled",
+}
+
+// IndexedFlags are the flags a partial index of the projection covers
+// (records_flag_*, on received_at and id, of the records carrying the
+// flag), so that a query for a rare flag reads only the records that
+// have it. FlagSpooled has its own (records_spooled).
+var IndexedFlags = []decision.Flag{
+	decision.FlagReviewOverdue, decision.FlagPolicyLapsed, decision.FlagUpstreamRestriction, decision.FlagUndocumented,
+	decision.FlagNoticeRequired, decision.FlagNoticeSent, decision.FlagResponseNotFiltered, decision.FlagResponseNotInspected,
+	decision.FlagUpstreamError, decision.FlagThrottleStoreFailure, decision.FlagBodyNotInspected, decision.FlagClientDisconnected,
+}
+
+// FlagCondition returns the condition selecting the records carrying f
+// (not FlagSpooled) and its bound argument. An indexed flag's condition
+// is written literally, exactly as its partial index's, so that the
+// database uses the index; any other flag's pattern is bound.
+func FlagCondition(f decision.Flag) (string, []any) {
+	if slices.Contains(IndexedFlags, f) {
+		return `r.flags LIKE '` + Member(string(f)) + `' ESCAPE '\'`, nil
+	}
+	return `r.flags LIKE ? ESCAPE '\'`, []any{Member(string(f))}
 }
 
 // RecordsSQL renders q as one SELECT over the projection tables "records"
@@ -91,7 +113,8 @@ func RecordsSQL(q Query, d Dialect) (string, []any, error) {
 	case q.Flag == decision.FlagSpooled:
 		add("(" + d.Spooled + ")")
 	case q.Flag != "":
-		add(`r.flags LIKE ? ESCAPE '\'`, Member(string(q.Flag)))
+		cond, a := FlagCondition(q.Flag)
+		add(cond, a...)
 	}
 	order, cmp := "DESC", "<"
 	if q.Ascending {

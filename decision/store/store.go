@@ -87,6 +87,8 @@ type Store interface {
 	Prune(ctx context.Context, chain string, through uint64) error
 	// HoldStore keeps parked requests.
 	HoldStore
+	// Reporter computes report aggregates.
+	Reporter
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -25,3 +25,19 @@ func BenchmarkGroupCommitPostgres(b *testing.B) {
 
 // BenchmarkVerify: go test -run x -bench Verify ./decision/store/postgres
 func BenchmarkVerify(b *testing.B) { storetest.BenchVerify(b, benchStore(b), 20000) }
+
+// BenchmarkQueries1M populates 1,000,000 records (EHIGATE_BENCH_RECORDS
+// to change) and measures the admin API's queries and the report
+// aggregates over them; only -bench runs it:
+//
+//	go test -run x -bench Queries1M/query -benchtime 200x -timeout 2h ./decision/store/postgres
+//	go test -run x -bench Queries1M/aggregate -benchtime 3x -timeout 2h ./decision/store/postgres
+func BenchmarkQueries1M(b *testing.B) {
+	st := benchStore(b)
+	storetest.BenchQueries(b, st)
+	// Statistics for the planner, as autovacuum would gather them.
+	if _, err := st.pool.Exec(context.Background(), "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("aggregate", func(b *testing.B) { storetest.BenchAggregates(b, st) })
+}

@@ -86,6 +86,23 @@ var migrations = []string{
 	);
 	CREATE INDEX holds_due   ON holds (due_at) WHERE due_at > 0;
 	CREATE INDEX holds_state ON holds (state, created_at);`,
+	// 4: partial indexes of the records carrying each flag compliance
+	// staff query (store.IndexedFlags; the condition is the one
+	// store.FlagCondition writes), so that a rare flag is found without
+	// scanning the projection.
+	`CREATE INDEX records_flag_review_overdue ON records (received_at, id) WHERE flags LIKE '%,review-overdue,%' ESCAPE '\';
+	CREATE INDEX records_flag_policy_lapsed ON records (received_at, id) WHERE flags LIKE '%,policy-lapsed,%' ESCAPE '\';
+	CREATE INDEX records_flag_upstream_restriction ON records (received_at, id) WHERE flags LIKE '%,upstream-restriction,%' ESCAPE '\';
+	CREATE INDEX records_flag_undocumented ON records (received_at, id) WHERE flags LIKE '%,undocumented,%' ESCAPE '\';
+	CREATE INDEX records_flag_notice_required ON records (received_at, id) WHERE flags LIKE '%,notice-required,%' ESCAPE '\';
+	CREATE INDEX records_flag_notice_sent ON records (received_at, id) WHERE flags LIKE '%,notice-sent,%' ESCAPE '\';
+	CREATE INDEX records_flag_response_not_filtered ON records (received_at, id) WHERE flags LIKE '%,response-not-filtered,%' ESCAPE '\';
+	CREATE INDEX records_flag_response_not_inspected ON records (received_at, id) WHERE flags LIKE '%,response-not-inspected,%' ESCAPE '\';
+	CREATE INDEX records_flag_upstream_error ON records (received_at, id) WHERE flags LIKE '%,upstream-error,%' ESCAPE '\';
+	CREATE INDEX records_flag_throttle_store_failure ON records (received_at, id) WHERE flags LIKE '%,throttle-store-failure,%' ESCAPE '\';
+	CREATE INDEX records_flag_body_not_inspected ON records (received_at, id) WHERE flags LIKE '%,body-not-inspected,%' ESCAPE '\';
+	CREATE INDEX records_flag_client_disconnected ON records (received_at, id) WHERE flags LIKE '%,client-disconnected,%' ESCAPE '\';
+	CREATE INDEX records_spooled ON records (received_at, id) WHERE spooled <> 0;`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -24,6 +24,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RecordTrace", func(t *testing.T) { testRecordTrace(t, open(t)) })
 	t.Run("Links", func(t *testing.T) { testLinks(t, open(t)) })
 	t.Run("Holds", func(t *testing.T) { testHolds(t, open(t)) })
+	t.Run("Aggregate", func(t *testing.T) { testAggregate(t, open(t)) })
+	t.Run("Durations", func(t *testing.T) { testDurations(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ehigate/ehigate/decision/store"
+)
+
+// reportDialect renders report aggregates for PostgreSQL: the record
+// document is decoded once per row (jsonb) when a dimension needs it.
+var reportDialect = &store.ReportDialect{
+	Dialect: store.Postgres,
+	DocJoin: " CROSS JOIN LATERAL (SELECT convert_from(r.doc, 'UTF8')::jsonb AS j) x",
+	JSON: func(path ...string) string {
+		return "(x.j #>> '{" + strings.Join(path, ",") + "}')"
+	},
+	Micros: func(text string) string {
+		return "(extract(epoch from (" + text + ")::timestamptz) * 1000000)::bigint"
+	},
+	ReceivedMicros: "(extract(epoch from r.received_at) * 1000000)::bigint",
+	Bucket: func(b store.Bucket) string {
+		unit := map[store.Bucket]string{store.Day: "day", store.Week: "week", store.Month: "month"}[b]
+		return "to_char(date_trunc('" + unit + "', r.received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+	},
+	DataClasses: " CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(x.j -> 'data_classes', '[]'::jsonb)) dc(value)",
+}
+
+// Aggregate implements store.Reporter.
+func (s *Store) Aggregate(ctx context.Context, q store.Aggregate) ([]store.Group, error) {
+	sqlText, args, err := store.AggregateSQL(q, reportDialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: aggregate: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Group
+	keys := make([]pgtype.Text, len(q.By))
+	dest := make([]any, 0, len(q.By)+4)
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	var g store.Group
+	dest = append(dest, &g.Count, &g.First, &g.Last, &g.Example)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("postgres: aggregate: %w", err)
+		}
+		row := store.Group{Keys: make([]string, len(keys)), Count: g.Count, Example: g.Example, First: g.First.UTC(), Last: g.Last.UTC()}
+		for i, k := range keys {
+			row.Keys[i] = k.String
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: aggregate: %w", err)
+	}
+	store.SortGroups(out)
+	return out, nil
+}
+
+// Durations implements store.Reporter.
+func (s *Store) Durations(ctx context.Context, q store.DurationQuery) ([]store.DurationStats, error) {
+	sqlText, args, err := store.DurationsSQL(q, reportDialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: durations: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DurationStats
+	for rows.Next() {
+		var key pgtype.Text
+		var held int32
+		var n, maxUS int64
+		ps := make([]pgtype.Int8, len(q.Permille))
+		dest := []any{&key, &held, &n}
+		for i := range ps {
+			dest = append(dest, &ps[i])
+		}
+		dest = append(dest, &maxUS)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("postgres: durations: %w", err)
+		}
+		st := store.DurationStats{Key: key.String, Held: held == 1, Count: n, Max: time.Duration(maxUS) * time.Microsecond}
+		for _, p := range ps {
+			st.Percentiles = append(st.Percentiles, time.Duration(p.Int64)*time.Microsecond)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: durations: %w", err)
+	}
+	store.SortDurations(out)
+	return out, nil
+}

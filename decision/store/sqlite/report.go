@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ehigate/ehigate/decision/store"
+)
+
+// reportDialect renders report aggregates for SQLite: times are Unix
+// microseconds, the record document is read with the JSON functions
+// (fractional seconds of times inside it to the millisecond).
+var reportDialect = &store.ReportDialect{
+	Dialect: store.SQLite,
+	JSON: func(path ...string) string {
+		return "CAST(CAST(r.doc AS TEXT) ->> '$." + strings.Join(path, ".") + "' AS TEXT)"
+	},
+	Micros: func(text string) string {
+		return "CAST(round(unixepoch(" + text + ", 'subsec') * 1000000) AS INTEGER)"
+	},
+	ReceivedMicros: "r.received_at",
+	Bucket: func(b store.Bucket) string {
+		switch b {
+		case store.Week:
+			return "date(r.received_at / 1000000, 'unixepoch', 'weekday 0', '-6 days')"
+		case store.Month:
+			return "strftime('%Y-%m-01', r.received_at / 1000000, 'unixepoch')"
+		}
+		return "strftime('%Y-%m-%d', r.received_at / 1000000, 'unixepoch')"
+	},
+	DataClasses: ", json_each(CAST(r.doc AS TEXT), '$.data_classes') dc",
+}
+
+// Aggregate implements store.Reporter.
+func (s *Store) Aggregate(ctx context.Context, q store.Aggregate) ([]store.Group, error) {
+	sqlText, args, err := store.AggregateSQL(q, reportDialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: aggregate: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Group
+	keys := make([]sql.NullString, len(q.By))
+	dest := make([]any, 0, len(q.By)+4)
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	var g store.Group
+	var first, last int64
+	dest = append(dest, &g.Count, &first, &last, &g.Example)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlite: aggregate: %w", err)
+		}
+		row := store.Group{Keys: make([]string, len(keys)), Count: g.Count, Example: g.Example,
+			First: time.UnixMicro(first).UTC(), Last: time.UnixMicro(last).UTC()}
+		for i, k := range keys {
+			row.Keys[i] = k.String
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: aggregate: %w", err)
+	}
+	store.SortGroups(out)
+	return out, nil
+}
+
+// Durations implements store.Reporter.
+func (s *Store) Durations(ctx context.Context, q store.DurationQuery) ([]store.DurationStats, error) {
+	sqlText, args, err := store.DurationsSQL(q, reportDialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: durations: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DurationStats
+	for rows.Next() {
+		var key sql.NullString
+		var held int
+		var n, maxUS int64
+		ps := make([]sql.NullInt64, len(q.Permille))
+		dest := []any{&key, &held, &n}
+		for i := range ps {
+			dest = append(dest, &ps[i])
+		}
+		dest = append(dest, &maxUS)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlite: durations: %w", err)
+		}
+		st := store.DurationStats{Key: key.String, Held: held == 1, Count: n, Max: time.Duration(maxUS) * time.Microsecond}
+		for _, p := range ps {
+			st.Percentiles = append(st.Percentiles, time.Duration(p.Int64)*time.Microsecond)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: durations: %w", err)
+	}
+	store.SortDurations(out)
+	return out, nil
+}
