@@ -113,24 +113,22 @@ func adminCredentials(ctx context.Context, ac *configs.Admin, log *slog.Logger) 
 // too. It runs once the journal, the engine and the holds exist.
 func (a *app) openAdmin(ctx context.Context) error {
 	cfg := a.cfg
-	tel, err := telemetry.New(ctx, cfg.Telemetry, version)
-	if err != nil {
-		return err
-	}
-	a.tel = tel
+	tel := a.tel
 	overdue := func() int64 {
 		if set := a.engine.Set(); set != nil {
 			return int64(len(set.Reviews(time.Now(), 0)))
 		}
 		return -1
 	}
+	pending := a.holdsPending()
 	if err := tel.Metrics.RegisterGauges(func() telemetry.GaugeValues {
-		return telemetry.GaugeValues{SpoolDepth: int64(a.journal.Depth()), HoldsPending: -1, PoliciesOverdue: overdue()}
+		return telemetry.GaugeValues{SpoolDepth: int64(a.journal.Depth()), HoldsPending: pending(), PoliciesOverdue: overdue()}
 	}); err != nil {
 		return err
 	}
 	a.readiness = &admin.Readiness{Ping: a.store.Ping, SpoolDepth: a.journal.Depth, Spooled: true,
 		PoliciesLoaded: func() bool { return a.engine.Set() != nil }}
+	var err error
 	if a.adminCreds, err = adminCredentials(ctx, &cfg.Admin, a.log); err != nil {
 		return err
 	}

@@ -130,8 +130,22 @@ func TestAdminListener(t *testing.T) {
 			t.Errorf("%s/healthz: %d %q", base, code, body)
 		}
 	}
-	if code, body := get(adminURL+"/metrics", ""); code != 200 || !strings.Contains(body, "ehigate_") {
-		t.Errorf("/metrics: %d %.300s", code, body)
+	// A request through the gateway shows in the metrics: the gateway,
+	// the journal and the gauges report to the process's telemetry.
+	// (Its upstream is not running: a 502, counted as an upstream error.)
+	if code, _ := get(fhirURL+"/fhir/metadata", ""); code != 502 {
+		t.Errorf("metadata through the gateway: %d", code)
+	}
+	code, metrics := get(adminURL+"/metrics", "")
+	if code != 200 {
+		t.Errorf("/metrics: %d %.300s", code, metrics)
+	}
+	for _, series := range []string{"ehigate_requests_total{", "ehigate_decision_duration_seconds_bucket{",
+		"ehigate_journal_commit_duration_seconds_count", "ehigate_journal_batch_size_count",
+		"ehigate_upstream_errors_total{", "ehigate_journal_spool_depth", "ehigate_policies_review_overdue"} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
 	}
 	if code, _ := get(adminURL+"/api/records", ""); code != 401 {
 		t.Errorf("no credentials: %d", code)

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/decision/consent"
@@ -74,7 +76,7 @@ func openStore(ctx context.Context, cfg *configs.Config) (store.Store, error) {
 
 // openJournal starts the gateway's journal writer: signed checkpoints,
 // and a spool for when the store cannot be reached (replayed first).
-func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *slog.Logger) (*journal.Writer, *journal.Signer, error) {
+func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *slog.Logger, m *telemetry.Metrics) (*journal.Writer, *journal.Signer, error) {
 	signer, err := loadSigner(cfg, true)
 	if err != nil {
 		return nil, nil, err
@@ -92,12 +94,25 @@ func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *
 		Chain: chain, MaxBatch: cfg.Journal.MaxBatch, Logger: log,
 		Signer: signer, CheckpointEvery: cfg.Journal.CheckpointEvery, CheckpointInterval: cfg.Journal.CheckpointInterval,
 		Spool: sp, CommitTimeout: cfg.Journal.CommitTimeout,
+		Observe: observeCommit(m),
 	})
 	if err != nil {
 		sp.Close()
 		return nil, nil, err
 	}
 	return w, signer, nil
+}
+
+// observeCommit reports each group commit's duration and size to m.
+func observeCommit(m *telemetry.Metrics) func(int, time.Duration, error) {
+	if m == nil {
+		return nil
+	}
+	return func(batch int, took time.Duration, _ error) {
+		ctx := context.Background()
+		m.JournalCommitDuration.Record(ctx, took.Seconds())
+		m.JournalBatchSize.Record(ctx, int64(batch))
+	}
 }
 
 // retain prunes entries older than journal.retention, now and hourly,
@@ -139,10 +154,17 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		return nil, err
 	}
 	a.store = st
+	// Telemetry first: the journal and the gateway report to it. Its own
+	// failures (an OTLP collector down) are logged, not printed.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("telemetry", "err", err) }))
+	if a.tel, err = telemetry.New(ctx, cfg.Telemetry, version); err != nil {
+		a.close(ctx)
+		return nil, err
+	}
 	var signer *journal.Signer
-	a.journal, signer, err = openJournal(ctx, cfg, st, log)
+	a.journal, signer, err = openJournal(ctx, cfg, st, log, a.tel.Metrics)
 	if err != nil {
-		st.Close()
+		a.close(ctx)
 		return nil, err
 	}
 	a.signer = signer
@@ -195,6 +217,8 @@ func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, 
 		Decider: decider,
 		Links:   st,
 		Logger:  log,
+		Tracer:  a.tel.Tracer,
+		Metrics: a.tel.Metrics,
 
 		Identifier:         a.identifier(),
 		RequireIdentity:    cfg.Auth.Mode == configs.AuthVerify,
