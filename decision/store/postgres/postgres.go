@@ -264,7 +264,9 @@ func (s *Store) Entries(ctx context.Context, chain string, from, to uint64, fn f
 
 // RecordEntries implements store.Store.
 func (s *Store) RecordEntries(ctx context.Context, id string) ([]decision.Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entryCols+` FROM entries WHERE record_id = $1 ORDER BY at, chain, seq`, id)
+	// "record_id <> ''" matches the partial index entries_record for a
+	// generic plan of the prepared statement too.
+	rows, err := s.pool.Query(ctx, `SELECT `+entryCols+` FROM entries WHERE record_id = $1 AND record_id <> '' ORDER BY at, chain, seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: record entries: %w", err)
 	}

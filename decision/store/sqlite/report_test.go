@@ -46,4 +46,31 @@ func TestFlagQueriesUseTheirIndex(t *testing.T) {
 	}
 }
 
+// planOf returns SQLite's query plan of query, its steps joined by "; ".
+func planOf(t *testing.T, st *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := st.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		rows.Scan(&id, &parent, &unused, &detail)
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// TestRecordEntriesUsesItsIndex: a decision trace reads one record's
+// entries through entries_record instead of scanning the journal.
+func TestRecordEntriesUsesItsIndex(t *testing.T) {
+	st := open(t).(*Store)
+	if p := planOf(t, st, recordEntriesSQL, "01JREC"); !strings.Contains(p, "USING INDEX entries_record") {
+		t.Errorf("plan %q does not use entries_record", p)
+	}
+}
+
 func t0() time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }
