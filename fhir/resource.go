@@ -11,6 +11,24 @@ import (
 // resourceType.
 var ErrNotResource = errors.New("fhir: not a FHIR resource")
 
+// ErrAmbiguousType is returned by ResetPrefix, wrapped with ErrNotResource,
+// for an object that names its resourceType more than once: JSON readers
+// differ on which one counts.
+var ErrAmbiguousType = errors.New("fhir: resourceType given more than once")
+
+// ErrIncomplete is returned by ResetPrefix, wrapped with ErrNotResource,
+// when data ends inside the object and is valid as far as it goes: more
+// bytes may complete it.
+var ErrIncomplete = errors.New("fhir: incomplete JSON object")
+
+// ResetPrefix's errors for data that does not start with a complete, valid
+// object. A buffer ending inside one is common there, so they are not
+// built each time.
+var (
+	errNoObject   = fmt.Errorf("%w: not a valid JSON object", ErrNotResource)
+	errIncomplete = fmt.Errorf("%w: %w", ErrNotResource, ErrIncomplete)
+)
+
 // Coding is a system|code pair, as found in meta.security and meta.tag.
 type Coding struct {
 	System string `json:"system,omitempty"`
@@ -82,19 +100,85 @@ func (r *Resource) ResetValid(raw []byte) error {
 	return r.head()
 }
 
+// ResetPrefix is Reset for bytes that start with a JSON object ('{' first)
+// and may go on past it, such as a buffer in the middle of a stream: it
+// validates the object in one pass, points the view at it and returns its
+// length. depth is the number of arrays and objects the object is nested
+// in, counted against the same nesting limit (10,000) as in a whole
+// document.
+//
+// When data does not start with a complete, valid object within that
+// limit, n is 0 and err wraps ErrNotResource, and ErrIncomplete too when
+// data ends before the object does. Otherwise n is the object's length,
+// and err is nil for a resource, ErrNotResource for an object without a
+// resourceType, or ErrAmbiguousType (matching ErrNotResource too) for one
+// with several.
+func (r *Resource) ResetPrefix(data []byte, depth int) (n int, err error) {
+	*r = Resource{members: r.members[:0], fields: r.fields, types: r.types, indexed: true}
+	clear(r.fields)
+	if len(data) == 0 || data[0] != '{' {
+		r.err = errNoObject
+		if len(data) == 0 {
+			r.err = errIncomplete
+		}
+		return 0, r.err
+	}
+	members, end, fail := jsScanObjectAt(data, 0, r.members, depth)
+	if fail.bad() {
+		r.members = members[:0]
+		r.err = errNoObject
+		if fail.cut(len(data)) {
+			r.err = errIncomplete
+		}
+		return 0, r.err
+	}
+	r.Raw, r.members = data[:end:end], members
+	// One look at the names finds what head would look up.
+	rt, id, seen := -1, -1, 0
+	for i := range members {
+		switch m := &members[i]; {
+		case m.is(r.Raw, "resourceType"):
+			rt = i
+			seen++
+		case m.is(r.Raw, "id"):
+			id = i
+		}
+	}
+	if seen > 1 {
+		return end, fmt.Errorf("%w: %w", ErrNotResource, ErrAmbiguousType)
+	}
+	return end, r.headAt(rt, id)
+}
+
 // head reads resourceType and id from the indexed members.
 func (r *Resource) head() error {
-	v, ok := r.Get("resourceType")
-	if !ok {
+	rt, id := -1, -1
+	for i := len(r.members) - 1; i >= 0 && (rt < 0 || id < 0); i-- {
+		switch m := &r.members[i]; {
+		case rt < 0 && m.is(r.Raw, "resourceType"):
+			rt = i
+		case id < 0 && m.is(r.Raw, "id"):
+			id = i
+		}
+	}
+	return r.headAt(rt, id)
+}
+
+// headAt reads resourceType and id from the members at those indexes (-1:
+// absent).
+func (r *Resource) headAt(rt, id int) error {
+	if rt < 0 {
 		return ErrNotResource
 	}
-	t, ok := r.types.decode(v)
+	m := &r.members[rt]
+	t, ok := r.types.decode(r.Raw[m.vs:m.ve])
 	if !ok || t == "" {
 		return ErrNotResource
 	}
 	r.Type = t
-	if v, ok := r.Get("id"); ok {
-		r.ID, _ = jsString(v, "")
+	if id >= 0 {
+		m := &r.members[id]
+		r.ID, _ = jsString(r.Raw[m.vs:m.ve], "")
 	}
 	return nil
 }

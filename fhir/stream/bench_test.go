@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"testing"
 
@@ -22,8 +24,25 @@ func benchWrite(b *testing.B, w io.WriteCloser, body []byte) {
 	}
 }
 
-func benchFilter(b *testing.B, inspect func(*fhir.Resource) Verdict) {
+// compactFiles returns files passed through json.Compact, the form EHRs
+// send.
+func compactFiles(b *testing.B, files []testFile) []testFile {
+	out := make([]testFile, len(files))
+	for i, f := range files {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, f.data); err != nil {
+			b.Fatal(err)
+		}
+		out[i] = testFile{name: f.name, data: buf.Bytes()}
+	}
+	return out
+}
+
+func benchFilter(b *testing.B, inspect func(*fhir.Resource) Verdict, compact bool) {
 	files := syntheaBundles(b)
+	if compact {
+		files = compactFiles(b, files)
+	}
 	var size int64
 	for _, f := range files {
 		size += int64(len(f.data))
@@ -39,14 +58,21 @@ func benchFilter(b *testing.B, inspect func(*fhir.Resource) Verdict) {
 
 // BenchmarkFilterScan filters every Synthea Bundle keeping everything: the
 // cost of counting resources and their patients.
-func BenchmarkFilterScan(b *testing.B) { benchFilter(b, nil) }
+func BenchmarkFilterScan(b *testing.B) { benchFilter(b, nil, false) }
+
+// BenchmarkFilterScanCompact is BenchmarkFilterScan on compact JSON.
+func BenchmarkFilterScanCompact(b *testing.B) { benchFilter(b, nil, true) }
+
+// redactTenth withholds about 10% of the resources, by id.
+func redactTenth(r *fhir.Resource) Verdict {
+	return Verdict{Withhold: picked([]byte(r.ID), 100), Tag: "bench"}
+}
 
 // BenchmarkFilterRedact withholds about 10% of the resources.
-func BenchmarkFilterRedact(b *testing.B) {
-	benchFilter(b, func(r *fhir.Resource) Verdict {
-		return Verdict{Withhold: picked([]byte(r.ID), 100), Tag: "bench"}
-	})
-}
+func BenchmarkFilterRedact(b *testing.B) { benchFilter(b, redactTenth, false) }
+
+// BenchmarkFilterRedactCompact is BenchmarkFilterRedact on compact JSON.
+func BenchmarkFilterRedactCompact(b *testing.B) { benchFilter(b, redactTenth, true) }
 
 // BenchmarkFilterNDJSON filters the Synthea resources as NDJSON lines,
 // withholding about 10%.
@@ -55,13 +81,10 @@ func BenchmarkFilterNDJSON(b *testing.B) {
 	for _, f := range syntheaBundles(b) {
 		body = append(body, ndjsonOf(b, f.data)...)
 	}
-	inspect := func(r *fhir.Resource) Verdict {
-		return Verdict{Withhold: picked([]byte(r.ID), 100), Tag: "bench"}
-	}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		benchWrite(b, NewFilter(io.Discard, Options{Kind: KindNDJSON, Inspect: inspect}), body)
+		benchWrite(b, NewFilter(io.Discard, Options{Kind: KindNDJSON, Inspect: redactTenth}), body)
 	}
 }
 

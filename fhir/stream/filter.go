@@ -23,7 +23,17 @@ type Filter struct {
 	out outputs
 
 	res      fhir.Resource
+	aux      fhir.Resource // entry members validated on the fast path
 	patients map[string]struct{}
+
+	noFast bool // lex everything (see fast.go); also set by tests
+
+	// The unit carried for the fast path (see carry.go).
+	carry     []byte
+	carrying  bool
+	carryTop  bool
+	carryBase int64
+	carryWant int // the carry's length at which to read it again
 }
 
 var _ io.WriteCloser = (*Filter)(nil)
@@ -192,19 +202,23 @@ func (f *Filter) count(r *fhir.Resource) {
 	} else {
 		f.st.Truncated = true
 	}
-	for _, p := range r.Patients() {
-		if _, ok := f.patients[p]; ok {
-			continue
-		}
-		if len(f.patients) >= f.opts.MaxListed {
-			f.st.Truncated = true
-			continue
-		}
-		if f.patients == nil {
-			f.patients = make(map[string]struct{})
-		}
-		f.patients[p] = struct{}{}
+	r.EachPatient(f.addPatient)
+}
+
+// addPatient notes the id of a Patient whose compartment holds a kept
+// resource.
+func (f *Filter) addPatient(id []byte) {
+	if _, ok := f.patients[string(id)]; ok {
+		return
 	}
+	if len(f.patients) >= f.opts.MaxListed {
+		f.st.Truncated = true
+		return
+	}
+	if f.patients == nil {
+		f.patients = make(map[string]struct{})
+	}
+	f.patients[string(id)] = struct{}{}
 }
 
 // inspect shows one resource to the policy and reports whether it is
@@ -219,6 +233,12 @@ func (f *Filter) inspect(raw []byte, mode string) bool {
 	if reset(raw) != nil {
 		return false // not a resource: nothing to decide on, keep it
 	}
+	return f.judge(mode)
+}
+
+// judge shows f.res, a resource, to the policy and reports whether it is
+// withheld; kept resources are counted.
+func (f *Filter) judge(mode string) bool {
 	f.res.Mode = mode
 	if f.opts.Inspect != nil {
 		if v := f.opts.Inspect(&f.res); v.Withhold {

@@ -28,8 +28,15 @@ func discloseCount(w []Withheld) []byte {
 // runFilter filters in, written in chunks of the given size (0: at once).
 func runFilter(t testing.TB, opts Options, in []byte, chunk int) ([]byte, Stats, error) {
 	t.Helper()
+	return runFilterPath(t, opts, in, chunk, false)
+}
+
+// runFilterPath is runFilter with the fast path (fast.go) on or off.
+func runFilterPath(t testing.TB, opts Options, in []byte, chunk int, lexOnly bool) ([]byte, Stats, error) {
+	t.Helper()
 	var out bytes.Buffer
 	f := NewFilter(&out, opts)
+	f.noFast = lexOnly
 	var err error
 	if chunk <= 0 {
 		chunk = len(in) + 1

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -34,8 +35,9 @@ func addSeeds(f *testing.F, add func(data []byte)) {
 // FuzzFilter checks, for any body and options: no panic; a Strict run
 // either fails with ErrMalformed or writes valid JSON (NDJSON: valid
 // lines), and accepts exactly what encoding/json accepts; when nothing is
-// withheld the output is the input; and the output does not depend on how
-// the body is split into writes.
+// withheld the output is the input; the fast path decides as the lexer
+// alone does; and the output does not depend on how the body is split
+// into writes.
 func FuzzFilter(f *testing.F) {
 	addSeeds(f, func(data []byte) {
 		f.Add(data, uint8(0))
@@ -93,6 +95,10 @@ func FuzzFilter(f *testing.F) {
 		}
 		if st.WithheldCount == 0 && !opts.FixTotal && (err == nil || !opts.Strict) && !bytes.Equal(out, data) {
 			t.Fatalf("nothing withheld but output %q differs from input", out)
+		}
+		slow, slowSt, slowErr := runFilterPath(t, opts, data, 0, true)
+		if (err == nil) != (slowErr == nil) || !bytes.Equal(slow, out) || !reflect.DeepEqual(slowSt, st) {
+			t.Fatalf("fast path: %q %+v err %v; lexer alone: %q %+v err %v", out, st, err, slow, slowSt, slowErr)
 		}
 		if opts.MaxResource != 0 {
 			return // where a capture overflows depends on the writes

@@ -1,6 +1,9 @@
 package stream
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The Filter's lexer is a push-down JSON state machine fed arbitrary
 // chunks. It validates the input as it goes (the grammar of RFC 8259, with
@@ -92,14 +95,18 @@ var strStop = func() (t [256]bool) {
 }()
 
 // skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace.
+// JSON whitespace. Runs of spaces (indentation) are skipped eight bytes at
+// a time.
 func skipSpace(p []byte, i int) int {
+outer:
 	for i < len(p) {
 		switch p[i] {
 		case ' ':
-			i++
-			for i+8 <= len(p) && binary.LittleEndian.Uint64(p[i:]) == 0x2020202020202020 {
-				i += 8
+			for i++; i+8 <= len(p); i += 8 {
+				if x := binary.LittleEndian.Uint64(p[i:]) ^ (swarOnes * ' '); x != 0 {
+					i += bits.TrailingZeros64(x) >> 3
+					continue outer
+				}
 			}
 		case '\t', '\n', '\r':
 			i++
@@ -114,6 +121,9 @@ func skipSpace(p []byte, i int) int {
 func (f *Filter) run(p []byte) {
 	f.cur, f.mark = p, 0
 	i := 0
+	if f.carrying {
+		i = f.resume(p)
+	}
 	for i < len(p) && f.err == nil && !f.passAll {
 		switch f.state {
 		case stString:
@@ -190,11 +200,24 @@ func (f *Filter) capPos(i int) int { return len(f.out.cap) + i - f.mark }
 
 // structural handles a byte outside strings, numbers and literals.
 func (f *Filter) structural(p []byte, i int, c byte) int {
+	if (f.state == stAfter && c == ',' || f.state == stValueOrClose && c == '{') &&
+		!f.descend && !f.noFast && f.stack[len(f.stack)-1].role == roleEntries {
+		j, ok := f.fastEntries(p, i)
+		if ok {
+			return j
+		}
+		i, c = j, p[j] // a unit, or the array's end, for the lexer
+	}
 	switch f.state {
 	case stTop:
 		if f.dropLine {
 			f.dropLine = false
 			f.setSink(sinkOut, i)
+		}
+		if c == '{' && !f.descend && !f.noFast {
+			if j, ok := f.fastTop(p, i); ok {
+				return j
+			}
 		}
 		f.topValueStart(i, c)
 		return f.beginValue(p, i, c)

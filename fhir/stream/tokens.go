@@ -8,9 +8,7 @@ func (f *Filter) lexString(p []byte, i int) int {
 			i++
 		}
 	} else {
-		for i < len(p) && !strStop[p[i]] {
-			i++
-		}
+		i = stringStop(p, i)
 	}
 	if i == len(p) {
 		return i

@@ -226,6 +226,12 @@ func (f *Filter) overflow() {
 
 // finish handles the end of input.
 func (f *Filter) finish() {
+	if f.carrying { // the body ended inside it
+		f.lex(f.carry, f.carryBase)
+		if f.err != nil || f.passAll {
+			return
+		}
+	}
 	f.cur, f.mark, f.base = nil, 0, f.st.BytesIn
 	if f.state == stNumber && f.numberDone() {
 		f.valueEnd(0)
