@@ -425,18 +425,7 @@ func (a *app) openEnforcement(ctx context.Context, public, upstream *url.URL, tr
 // Consents are logged and do not load.
 func (a *app) openConsents(ctx context.Context, upstream *url.URL, tr http.RoundTripper) error {
 	cfg := a.cfg
-	cp := cfg.ConsentPolicy
-	src := &consent.Source{Paths: slices.Clone(cfg.Consents), Logger: a.log, Options: consent.Options{
-		Notice:   decision.Notice{Message: cp.Notice.Message, NextStep: cp.Notice.NextStep, Contact: cp.Notice.Contact},
-		Disclose: cp.Disclose(), Actors: map[string]consent.ActorMatch{}}}
-	for _, ac := range cp.Actors {
-		src.Options.Actors[ac.Reference] = consent.ActorMatch{ClientIDs: ac.ClientID, Classes: ac.Class, Issuers: ac.Issuer, Subjects: ac.Subject}
-	}
-	for _, p := range cfg.Policies {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			src.Paths = append(src.Paths, p)
-		}
-	}
+	src := consentSource(cfg, a.log)
 	if f := cfg.ConsentsFetch; f != nil {
 		src.Fetch = &consent.FetchOptions{Transport: tr, Base: upstream, Query: f.Query}
 		src.Interval = f.Interval
@@ -450,12 +439,37 @@ func (a *app) openConsents(ctx context.Context, upstream *url.URL, tr http.Round
 		a.log.Warn("consents not fetched from the upstream at start", "err", err)
 	}
 	if set.Len() > 0 && !cfg.UsesConsents() {
-		return fmt.Errorf("%d Consents were found in the policy folders, but consent_policy is not configured (see configs/README.md)", set.Len())
+		return fmt.Errorf("%w (see configs/README.md)", errConsentsUnconfigured(set.Len()))
 	}
 	a.engine.SwapConsents(set)
 	a.enf.consents = src
 	a.log.Info("consents", "in_force", set.Len(), "skipped", len(parsed.Skipped), "invalid", len(parsed.Problems))
 	return nil
+}
+
+// consentSource is where the configuration's Consents come from: the
+// files of consents, the policy folders, and no fetch (the caller adds
+// it).
+func consentSource(cfg *configs.Config, log *slog.Logger) *consent.Source {
+	cp := cfg.ConsentPolicy
+	src := &consent.Source{Paths: slices.Clone(cfg.Consents), Logger: log, Options: consent.Options{
+		Notice:   decision.Notice{Message: cp.Notice.Message, NextStep: cp.Notice.NextStep, Contact: cp.Notice.Contact},
+		Disclose: cp.Disclose(), Actors: map[string]consent.ActorMatch{}}}
+	for _, ac := range cp.Actors {
+		src.Options.Actors[ac.Reference] = consent.ActorMatch{ClientIDs: ac.ClientID, Classes: ac.Class, Issuers: ac.Issuer, Subjects: ac.Subject}
+	}
+	for _, p := range cfg.Policies {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			src.Paths = append(src.Paths, p)
+		}
+	}
+	return src
+}
+
+// errConsentsUnconfigured: Consents would be enforced with no
+// consent_policy saying what to tell the requester.
+func errConsentsUnconfigured(n int) error {
+	return fmt.Errorf("%d Consents were found in the policy folders, but consent_policy is not configured", n)
 }
 
 // run starts the holds' releaser and the Consents' fetch loop until ctx

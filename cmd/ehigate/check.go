@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -54,6 +55,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ps = append(ps, more...)
 	} else if perr != nil {
 		return perr
+	}
+	if cfg != nil {
+		// The local Consents (the upstream's are fetched only by serve).
+		cset, parsed, _ := consentSource(cfg, slog.New(slog.DiscardHandler)).Load(ctx)
+		ps = append(ps, parsed.Problems...)
+		if cset.Len() > 0 && !cfg.UsesConsents() {
+			ps.Add(*file, 0, "consent_policy", "%v", errConsentsUnconfigured(cset.Len()))
+		}
 	}
 	if set != nil && cfg != nil && len(ps) == 0 {
 		if herr := checkHistory(ctx, cfg, set, false); herr != nil {

@@ -66,12 +66,29 @@ func TestCheck(t *testing.T) {
     action: deny
     match: {requester: {class: [payer]}}
 `), 0o600)
+	// A policy folder with Consents: one valid (but no consent_policy to
+	// enforce it with), one that does not parse.
+	consents := filepath.Join(dir, "with-consents")
+	os.MkdirAll(consents, 0o700)
+	exampleFiles, _ := filepath.Glob(filepath.Join(examples(t), "*.yaml"))
+	for _, f := range exampleFiles {
+		data, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(consents, filepath.Base(f)), data, 0o600)
+	}
+	os.WriteFile(filepath.Join(consents, "p9.json"), []byte(`{"resourceType":"Consent","id":"p9","status":"active","patient":{"reference":"Patient/p9"},"dateTime":"2026-10-12",
+		"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]}}`), 0o600)
+	os.WriteFile(filepath.Join(consents, "broken.json"), []byte(`{"resourceType":"Consent",`), 0o600)
+	withConsents := writeConfig(t, t.TempDir(), consents)
 	tests := []struct {
 		name     string
 		config   string
 		code     int
 		contains []string
 	}{
+		{"Consents in the policy folder", withConsents, 1, []string{
+			filepath.Join(consents, "broken.json") + ": not JSON",
+			"consent_policy: 1 Consents were found in the policy folders, but consent_policy is not configured",
+		}},
 		{"examples", writeConfig(t, dir, examples(t)), 0, []string{"ok: ", "7 policies", "policy set "}},
 		{"undocumented restriction", writeConfig(t, t.TempDir(), bad), 1, []string{
 			bad + ":2: policies[0].exception: is required",
