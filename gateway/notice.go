@@ -176,6 +176,44 @@ func DisclosureEntry(id string, d decision.Decision, withheld []stream.Withheld)
 // release time of a resource an embargo withheld, and the issue of an
 // embargo tells the earliest.
 func disclosureEntry(id string, d decision.Decision, withheld []stream.Withheld, releaseAt func(typ, id string) (time.Time, bool)) []byte {
+	oo := disclosureOutcome(id, d, withheld, releaseAt, outcome.Information)
+	if oo == nil {
+		return nil
+	}
+	entry := struct {
+		Resource *outcome.OperationOutcome `json:"resource"`
+		Search   struct {
+			Mode string `json:"mode"`
+		} `json:"search"`
+	}{Resource: oo}
+	entry.Search.Mode = "outcome"
+	b, _ := json.Marshal(entry)
+	return b
+}
+
+// responseEntry returns what replaces, in a batch-response or
+// transaction-response, the entry whose resource w was withheld, so that
+// each response entry still answers its request entry: a 403 with the
+// OperationOutcome a read of it would get, or a plain 404 when its
+// policy conceals that anything was withheld (as a read is answered).
+func responseEntry(id string, d decision.Decision, w stream.Withheld, releaseAt func(typ, id string) (time.Time, bool)) []byte {
+	type response struct {
+		Status  string                    `json:"status"`
+		Outcome *outcome.OperationOutcome `json:"outcome,omitempty"`
+	}
+	r := response{Status: "404 Not Found"}
+	if oo := disclosureOutcome(id, d, []stream.Withheld{w}, releaseAt, outcome.Error); oo != nil {
+		r = response{Status: "403 Forbidden", Outcome: oo}
+	}
+	b, _ := json.Marshal(struct {
+		Response response `json:"response"`
+	}{r})
+	return b
+}
+
+// disclosureOutcome is the OperationOutcome of disclosureEntry, its
+// issues of severity sev; nil when nothing is to be disclosed.
+func disclosureOutcome(id string, d decision.Decision, withheld []stream.Withheld, releaseAt func(typ, id string) (time.Time, bool), sev string) *outcome.OperationOutcome {
 	type group struct {
 		red   *decision.Redaction
 		count int
@@ -231,7 +269,7 @@ func disclosureEntry(id string, d decision.Decision, withheld []stream.Withheld,
 			lead = fmt.Sprintf("%d resources were withheld from this response until their release times; the first is released at %s.",
 				g.count, g.next.UTC().Format(time.RFC3339))
 		}
-		is := outcome.Issue{Severity: outcome.Information, Code: "suppressed",
+		is := outcome.Issue{Severity: sev, Code: "suppressed",
 			Details: &outcome.CodeableConcept{Text: noticeText(g.red.Notice, lead)}}
 		diag := []string{"decision " + id, fmt.Sprintf("withheld %d", g.count)}
 		if e := g.red.Exception; e != nil {
@@ -244,15 +282,7 @@ func disclosureEntry(id string, d decision.Decision, withheld []stream.Withheld,
 		is.Diagnostics = strings.Join(diag, "; ")
 		oo.Issue = append(oo.Issue, is)
 	}
-	entry := struct {
-		Resource *outcome.OperationOutcome `json:"resource"`
-		Search   struct {
-			Mode string `json:"mode"`
-		} `json:"search"`
-	}{Resource: oo}
-	entry.Search.Mode = "outcome"
-	b, _ := json.Marshal(entry)
-	return b
+	return oo
 }
 
 // HoldNotice builds the informational OperationOutcome of a held request

@@ -16,7 +16,10 @@ import (
 // Redaction never lets a withheld resource reach the requester:
 //
 //   - Bundles (searches, $everything, history, batch/transaction
-//     responses) and Bulk NDJSON files are filtered as they stream.
+//     responses) and Bulk NDJSON files are filtered as they stream. In a
+//     batch-response or transaction-response a withheld entry is replaced
+//     by a 403 entry with the notice (404 where the policy conceals the
+//     withholding), so the n-th entry still answers the n-th request.
 //   - A single resource is held back by the filter until it is complete,
 //     and the response's status line is held back with it (heldWriter):
 //     a withheld resource is answered with a notice instead, never with

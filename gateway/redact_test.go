@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -303,5 +304,90 @@ func TestDenyOpensNoticeItem(t *testing.T) {
 	}
 	if d := r.Notice.DueAt.Sub(at); d < 10*24*time.Hour || d > 20*24*time.Hour {
 		t.Fatalf("due %s after receipt", d)
+	}
+}
+
+// TestRedactionBatchResponse: a withheld resource in a batch answer is
+// replaced in place, so that each response entry still answers its
+// request entry: a 403 with the policy's notice, or a bare 404 where the
+// policy conceals the withholding.
+func TestRedactionBatchResponse(t *testing.T) {
+	res := map[string]string{}
+	ehr := redactionEHR(t)
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || strings.Trim(r.URL.Path, "/") != "baseR4" {
+			ehr.ServeHTTP(w, r)
+			return
+		}
+		var entries []string
+		for _, k := range []string{"Observation/plain", "Observation/eth", "Condition/v"} {
+			rec := httptest.NewRecorder()
+			ehr.ServeHTTP(rec, httptest.NewRequest("GET", "/baseR4/"+k, nil))
+			res[k] = rec.Body.String()
+			entries = append(entries, fmt.Sprintf(`{"resource":%s,"response":{"status":"200 OK"}}`, rec.Body.String()))
+		}
+		entries = append(entries, `{"response":{"status":"201 Created","location":"Patient/new/_history/1"}}`)
+		w.Header().Set("Content-Type", "application/fhir+json")
+		fmt.Fprintf(w, `{"resourceType":"Bundle","type":"batch-response","entry":[%s]}`, strings.Join(entries, ",\n  "))
+	})
+	e := engine.New(redactionSet(t), engine.Options{})
+	hs := newHarness(t, upstream, func(o *gateway.Options) { o.Decider = e })
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[
+		{"request":{"method":"GET","url":"Observation/plain"}},
+		{"request":{"method":"GET","url":"Observation/eth"}},
+		{"request":{"method":"GET","url":"Condition/v"}},
+		{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}`
+	req, _ := http.NewRequest("POST", hs.base, strings.NewReader(batch))
+	req.Header.Set("Content-Type", "application/fhir+json")
+	resp, err := client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var got struct {
+		Type  string
+		Entry []struct {
+			Resource json.RawMessage
+			Response struct {
+				Status  string
+				Outcome json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Entry) != 4 {
+		t.Fatalf("%d entries for 4 requests:\n%s", len(got.Entry), body)
+	}
+	wantStatus := []string{"200 OK", "403 Forbidden", "404 Not Found", "201 Created"}
+	for i, e := range got.Entry {
+		if e.Response.Status != wantStatus[i] {
+			t.Errorf("entry %d: status %q, want %q", i, e.Response.Status, wantStatus[i])
+		}
+	}
+	if !bytes.Contains(got.Entry[0].Resource, []byte(`"id":"plain"`)) {
+		t.Errorf("kept entry lost its resource: %s", got.Entry[0].Resource)
+	}
+	if o := got.Entry[1].Response.Outcome; !bytes.Contains(o, []byte("policy part2@1")) || !bytes.Contains(o, []byte(`"code":"suppressed"`)) {
+		t.Errorf("withheld entry's outcome: %s", o)
+	} else {
+		validR4(t, o)
+	}
+	for _, absent := range []string{`"id":"eth"`, `"id":"v"`, "very-restricted", "42CFRPart2"} {
+		if bytes.Contains(body, []byte(absent)) {
+			t.Errorf("body has %s", absent)
+		}
+	}
+	r, ok := byID(t, hs.records())[resp.Header.Get(gateway.HeaderDecision)]
+	if !ok {
+		t.Fatal("no record")
+	}
+	if len(r.Withheld) != 2 {
+		t.Errorf("record withheld %+v", r.Withheld)
 	}
 }

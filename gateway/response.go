@@ -133,6 +133,8 @@ func (x *exchange) filterOptions(o *stream.Options) {
 	if x.dec.Disclose {
 		o.Disclose = func(ws []stream.Withheld) []byte { return disclosureEntry(x.id, x.dec, ws, x.releaseOf) }
 	}
+	// A batch or transaction answer keeps one entry per request entry.
+	o.Replace = func(w stream.Withheld) []byte { return responseEntry(x.id, x.dec, w, x.releaseOf) }
 }
 
 type readCloser struct {

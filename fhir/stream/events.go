@@ -18,7 +18,7 @@ func (f *Filter) topValueStart(i int, c byte) {
 	f.unitTop, f.unitStack, f.unitState = true, 0, stTop
 	f.setSink(sinkCap, i)
 	f.out.cap = f.out.cap[:0]
-	f.ctx.rt, f.ctx.btype, f.ctx.sawEntry = rtUnknown, btUnknown, false
+	f.ctx.rt, f.ctx.btype, f.ctx.sawEntry, f.ctx.response = rtUnknown, btUnknown, false, false
 	f.nextRole = roleCtx
 }
 
@@ -88,7 +88,7 @@ func (f *Filter) childStart(i int, c byte) {
 			f.entry.resCount++
 			if c == '{' && f.entry.resCount == 1 {
 				f.nextRole = roleCtx
-				f.ctx.rt, f.ctx.btype, f.ctx.sawEntry = rtUnknown, btUnknown, false
+				f.ctx.rt, f.ctx.btype, f.ctx.sawEntry, f.ctx.response = rtUnknown, btUnknown, false, false
 				f.entry.resStart = f.capPos(i)
 			}
 		case keySearch:
@@ -168,6 +168,7 @@ func (f *Filter) onString(i int) bool {
 			}
 		case keyType:
 			f.ctx.btype = bundleTypeName(f.token())
+			f.ctx.response = isResponseType(f.token())
 		}
 		return f.ctxCheck(i, false)
 	case roleSearch:

@@ -113,14 +113,21 @@ func (f *Filter) decideEntry(p []byte, us, j int) (end int, r fastResult) {
 		return 0, fastNo
 	}
 	b := &f.bundles[f.stack[len(f.stack)-1].aux]
-	if e.isRes && f.judge(e.mode) {
+	withheld := e.isRes && f.judge(e.mode)
+	switch {
+	case withheld && b.respond:
+		f.flushTo(us)
+		b.withheld++
+		f.replaceEntry(b)
+		f.mark, f.sink = e.end, sinkOut
+	case withheld:
 		f.flushTo(us)
 		f.mark, f.sink = e.end, sinkDrop
 		b.withheld++
 		if e.mode == "" || e.mode == "match" {
 			b.matchesWithheld++
 		}
-	} else {
+	default:
 		if b.written == 0 || f.sink != sinkOut {
 			f.flushTo(us)
 			f.openEntries(b)

@@ -25,6 +25,8 @@ type Filter struct {
 	res      fhir.Resource
 	aux      fhir.Resource // entry members validated on the fast path
 	patients map[string]struct{}
+	// lastWithheld is the resource judge withheld last.
+	lastWithheld Withheld
 
 	noFast bool // lex everything (see fast.go); also set by tests
 
@@ -242,7 +244,8 @@ func (f *Filter) judge(mode string) bool {
 	f.res.Mode = mode
 	if f.opts.Inspect != nil {
 		if v := f.opts.Inspect(&f.res); v.Withhold {
-			f.recordWithheld(Withheld{Type: f.res.Type, ID: f.res.ID, Tag: v.Tag})
+			f.lastWithheld = Withheld{Type: f.res.Type, ID: f.res.ID, Tag: v.Tag}
+			f.recordWithheld(f.lastWithheld)
 			return true
 		}
 	}

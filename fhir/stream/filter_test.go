@@ -21,6 +21,11 @@ func withholdW(r *fhir.Resource) Verdict {
 }
 
 // discloseCount returns an outcome entry naming how many were withheld.
+// replaceForbidden is a batch-response entry refusing w.
+func replaceForbidden(w Withheld) []byte {
+	return fmt.Appendf(nil, `{"response":{"status":"403 Forbidden","outcome":{"resourceType":"OperationOutcome","id":%q}}}`, w.ID)
+}
+
 func discloseCount(w []Withheld) []byte {
 	return fmt.Appendf(nil, `{"resource":{"resourceType":"OperationOutcome","id":"withheld-%d"},"search":{"mode":"outcome"}}`, len(w))
 }
@@ -120,6 +125,35 @@ func TestFilter(t *testing.T) {
 			opts:     Options{Inspect: withholdW, Disclose: discloseCount},
 			in:       bundle("searchset", "", entry("a"), entry("w1")),
 			want:     bundle("searchset", "", entry("a"), `{"resource":{"resourceType":"OperationOutcome","id":"withheld-1"},"search":{"mode":"outcome"}}`),
+			withheld: 1,
+		},
+		{
+			name:     "batch-response keeps positions: a withheld entry is replaced",
+			opts:     Options{Inspect: withholdW, Disclose: discloseCount, Replace: replaceForbidden},
+			in:       bundle("batch-response", "", entry("a"), entry("w1"), entry("b")),
+			want:     bundle("batch-response", "", entry("a"), `{"response":{"status":"403 Forbidden","outcome":{"resourceType":"OperationOutcome","id":"w1"}}}`, entry("b")),
+			withheld: 1,
+		},
+		{
+			name: "transaction-response with every entry withheld",
+			opts: Options{Inspect: withholdW, Disclose: discloseCount, Replace: replaceForbidden},
+			in:   bundle("transaction-response", "", entry("w1"), "\n "+entry("w2")),
+			want: bundle("transaction-response", "", `{"response":{"status":"403 Forbidden","outcome":{"resourceType":"OperationOutcome","id":"w1"}}}`,
+				`{"response":{"status":"403 Forbidden","outcome":{"resourceType":"OperationOutcome","id":"w2"}}}`),
+			withheld: 2,
+		},
+		{
+			name:     "Replace leaves searchsets alone",
+			opts:     Options{Inspect: withholdW, Replace: replaceForbidden},
+			in:       bundle("searchset", "", entry("w1"), entry("a")),
+			want:     bundle("searchset", "", entry("a")),
+			withheld: 1,
+		},
+		{
+			name:     "a response Bundle's type after its entries is not known in time",
+			opts:     Options{Inspect: withholdW, Replace: replaceForbidden},
+			in:       `{"resourceType":"Bundle","entry":[` + entry("a") + `,` + entry("w1") + `],"type":"batch-response"}`,
+			want:     `{"resourceType":"Bundle","entry":[` + entry("a") + `],"type":"batch-response"}`,
 			withheld: 1,
 		},
 		{
@@ -386,8 +420,12 @@ func TestFilter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, chunk := range []int{0, 1, 7} {
-				got, st, err := runFilter(t, tc.opts, []byte(tc.in), chunk)
+			for _, run := range []struct {
+				chunk   int
+				lexOnly bool
+			}{{0, false}, {1, false}, {7, false}, {0, true}} {
+				chunk := run.chunk
+				got, st, err := runFilterPath(t, tc.opts, []byte(tc.in), chunk, run.lexOnly)
 				if tc.wantErr != nil {
 					if !errors.Is(err, tc.wantErr) {
 						t.Fatalf("chunk %d: err = %v, want %v", chunk, err, tc.wantErr)

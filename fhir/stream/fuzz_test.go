@@ -54,6 +54,7 @@ func FuzzFilter(f *testing.F) {
 		}
 		if mode&32 != 0 {
 			opts.Disclose = discloseCount
+			opts.Replace = replaceForbidden
 		}
 		if mode&64 != 0 {
 			opts.MaxResource = 64

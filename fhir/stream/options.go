@@ -57,6 +57,15 @@ type Options struct {
 	// that Bundle's own withheld entries (at most MaxListed) and is valid
 	// only during the call. An empty result appends nothing.
 	Disclose func(withheld []Withheld) []byte
+	// Replace, when set, keeps the positions of a batch-response's or
+	// transaction-response's entries (the n-th answers the n-th request
+	// entry): an entry whose resource is withheld is replaced by the JSON
+	// entry object Replace returns for it (e.g. a response.status of 403
+	// with an OperationOutcome) instead of being dropped, and Disclose
+	// adds nothing to such a Bundle. The Bundle's type must come before
+	// its entries, as FHIR's JSON serializers write it; otherwise its
+	// withheld entries are dropped like any Bundle's.
+	Replace func(w Withheld) []byte
 	// FixTotal makes a Bundle's "total" count the matches that remain: its
 	// value minus the entries withheld from the Bundle whose search.mode is
 	// match or absent (include and outcome entries are not counted by

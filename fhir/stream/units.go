@@ -85,13 +85,18 @@ func (f *Filter) unitEnd(b *bundleState, i int) {
 	case f.entry.resEnd > 0:
 		withhold = f.inspect(unit[f.entry.resStart:f.entry.resEnd], f.entry.mode)
 	}
-	if withhold {
+	switch {
+	case withhold && b.respond:
+		b.withheld++
+		f.replaceEntry(b)
+		f.sink = sinkOut
+	case withhold:
 		b.withheld++
 		if m := f.entry.mode; m == "" || m == "match" {
 			b.matchesWithheld++
 		}
 		f.sink = sinkDrop
-	} else {
+	default:
 		f.openEntries(b)
 		if b.written == 0 && len(unit) > 0 && unit[0] == ',' {
 			unit = unit[1:]
@@ -103,6 +108,17 @@ func (f *Filter) unitEnd(b *bundleState, i int) {
 	f.out.cap = f.out.cap[:0]
 }
 
+// replaceEntry writes, in place of the entry just withheld from b (a
+// response Bundle), the entry Options.Replace makes of it.
+func (f *Filter) replaceEntry(b *bundleState) {
+	f.openEntries(b)
+	if b.written > 0 {
+		f.write([]byte{','})
+	}
+	f.write(f.opts.Replace(f.lastWithheld))
+	b.written++
+}
+
 // closeEntries ends an entry array at cur[i] (its ']'): the member is
 // omitted when every entry was withheld and nothing is disclosed.
 func (f *Filter) closeEntries(b *bundleState, i int) {
@@ -112,7 +128,7 @@ func (f *Filter) closeEntries(b *bundleState, i int) {
 		ws = f.out.cap
 	}
 	var disclose []byte
-	if b.withheld > 0 && f.opts.Disclose != nil {
+	if b.withheld > 0 && f.opts.Disclose != nil && !b.respond {
 		disclose = f.opts.Disclose(f.bw[b.bwStart:])
 	}
 	f.bw = f.bw[:b.bwStart]
@@ -168,6 +184,7 @@ func (f *Filter) pushBundle() int32 {
 		f.bundles = append(f.bundles, bundleState{})
 	}
 	f.bundles[n].bwStart = len(f.bw)
+	f.bundles[n].respond = f.ctx.response && f.opts.Replace != nil
 	return int32(n)
 }
 

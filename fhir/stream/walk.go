@@ -87,6 +87,16 @@ func bundleTypeName(name []byte) bundleType {
 	return btWrapping
 }
 
+// isResponseType reports whether a Bundle type names a response to a
+// batch or transaction, whose n-th entry answers the n-th request entry.
+func isResponseType(name []byte) bool {
+	switch string(name) {
+	case "batch-response", "transaction-response":
+		return true
+	}
+	return false
+}
+
 // bundleTypeOf classifies the raw JSON value of Bundle.type.
 func bundleTypeOf(raw []byte) bundleType {
 	if len(raw) < 2 || raw[0] != '"' {
@@ -137,6 +147,9 @@ type bundleState struct {
 	matchesWithheld int    // withheld entries that total counts
 	unit            unitMode
 	bwStart         int // this Bundle's withheld list is Filter.bw[bwStart:]
+	// respond: a batch-response or transaction-response whose withheld
+	// entries are replaced (Options.Replace), keeping their positions.
+	respond bool
 }
 
 // walker is the Filter's structural state.
@@ -162,6 +175,7 @@ type walker struct {
 		rt       rtKind
 		btype    bundleType
 		sawEntry bool
+		response bool // a batch-response or transaction-response
 	}
 	entry struct {
 		resCount         int
