@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"time"
 
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/decision/store"
@@ -12,8 +13,16 @@ import (
 // policy, until the requester collected the answer.
 type FulfilmentReport struct {
 	Header
-	Classes []ClassTimes `json:"classes"`
+	// HistogramBounds are the upper bounds (inclusive) of the bins of
+	// every Times.Histogram; its last bin counts the times above them.
+	HistogramBounds []Millis     `json:"histogram_bounds_ms"`
+	Classes         []ClassTimes `json:"classes"`
 }
+
+// FulfilmentBins are the bounds of the fulfilment histograms: a log scale
+// from an ordinary answer (under 100 ms) to a month-long hold.
+var FulfilmentBins = []time.Duration{100 * time.Millisecond, time.Second, 10 * time.Second, time.Minute,
+	10 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
 
 // ClassTimes are the times of one requester class.
 type ClassTimes struct {
@@ -35,13 +44,16 @@ type Times struct {
 	P50   Millis `json:"p50_ms"`
 	P95   Millis `json:"p95_ms"`
 	Max   Millis `json:"max_ms"`
+	// Histogram counts the times in each bin of
+	// FulfilmentReport.HistogramBounds, plus one above them.
+	Histogram []int64 `json:"histogram"`
 }
 
 // Fulfilment computes the fulfilment report.
 func Fulfilment(ctx context.Context, src Source, p Params) (*FulfilmentReport, error) {
 	p.defaults()
 	f := p.filter()
-	stats, err := src.Durations(ctx, store.DurationQuery{Filter: f, By: store.DimClass, Permille: []int{500, 950}})
+	stats, err := src.Durations(ctx, store.DurationQuery{Filter: f, By: store.DimClass, Permille: []int{500, 950}, Buckets: FulfilmentBins})
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +63,9 @@ func Fulfilment(ctx context.Context, src Source, p Params) (*FulfilmentReport, e
 		return nil, err
 	}
 	rep := &FulfilmentReport{Header: p.header(KindFulfilment)}
+	for _, b := range FulfilmentBins {
+		rep.HistogramBounds = append(rep.HistogramBounds, millis(b))
+	}
 	byClass := map[string]*ClassTimes{}
 	class := func(c string) *ClassTimes {
 		ct := byClass[c]
@@ -61,7 +76,7 @@ func Fulfilment(ctx context.Context, src Source, p Params) (*FulfilmentReport, e
 		return ct
 	}
 	for _, s := range stats {
-		t := Times{Count: s.Count, P50: millis(s.Percentiles[0]), P95: millis(s.Percentiles[1]), Max: millis(s.Max)}
+		t := Times{Count: s.Count, P50: millis(s.Percentiles[0]), P95: millis(s.Percentiles[1]), Max: millis(s.Max), Histogram: s.Histogram}
 		if s.Held {
 			class(s.Key).Held = t
 		} else {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,16 @@ func TestFulfilment(t *testing.T) {
 	}
 	check(t, "classes", strings.Join(got, "; "),
 		"patient: 20 ms 100 ms 100 ms held 2h0m0s waiting 1; provider: 30 ms 50 ms 50 ms held - waiting 0; app: 10 ms 40 ms 40 ms held - waiting 0")
+	// Histograms over FulfilmentBins (100 ms, 1 s, ... 30 d, above).
+	got = got[:0]
+	for _, c := range rep.Classes {
+		got = append(got, fmt.Sprintf("%s %v %v", c.Class, c.Answered.Histogram, c.Held.Histogram))
+	}
+	check(t, "histograms", strings.Join(got, "; "),
+		"patient [2 0 0 0 0 0 0 0 0 0] [0 0 0 0 0 0 1 0 0 0]; provider [2 0 0 0 0 0 0 0 0 0] []; app [2 0 0 0 0 0 0 0 0 0] []")
+	if len(rep.HistogramBounds) != len(FulfilmentBins) || rep.HistogramBounds[0] != 100 {
+		t.Errorf("bounds %v", rep.HistogramBounds)
+	}
 }
 
 func TestInUse(t *testing.T) {

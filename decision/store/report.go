@@ -133,6 +133,11 @@ type DurationQuery struct {
 	// Permille are the percentiles wanted, in thousandths (500 is the
 	// median); nearest rank, as PostgreSQL's percentile_disc.
 	Permille []int
+	// Buckets, ascending, are the upper bounds (inclusive) of a histogram
+	// of the durations: DurationStats.Histogram[i] counts those in
+	// (Buckets[i-1], Buckets[i]], and its last element those above the
+	// last bound.
+	Buckets []time.Duration
 }
 
 // DurationStats are the durations of one group.
@@ -144,6 +149,9 @@ type DurationStats struct {
 	// Percentiles match DurationQuery.Permille.
 	Percentiles []time.Duration
 	Max         time.Duration
+	// Histogram has len(DurationQuery.Buckets)+1 counts (nil without
+	// buckets).
+	Histogram []int64
 }
 
 // ReportDialect is what differs between the SQL stores in aggregates.
@@ -322,7 +330,8 @@ func AggregateSQL(q Aggregate, d *ReportDialect) (string, []any, error) {
 
 // DurationsSQL renders q as one query returning, per group and held
 // flag (0 or 1), the key, the flag, the count, each percentile and the
-// maximum, in microseconds, ordered by key and flag.
+// maximum, in microseconds, then the histogram's counts, ordered by key
+// and flag.
 func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	key := "''"
 	if q.By != "" {
@@ -338,6 +347,11 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	for _, pm := range q.Permille {
 		if pm < 1 || pm > 1000 {
 			return "", nil, fmt.Errorf("%w: percentile %d‰", ErrBadAggregate, pm)
+		}
+	}
+	for i, b := range q.Buckets {
+		if b < 0 || i > 0 && b <= q.Buckets[i-1] {
+			return "", nil, fmt.Errorf("%w: histogram bounds must be ascending and not negative", ErrBadAggregate)
 		}
 	}
 	from, where, args := d.reportFrom(q.Filter, []Dimension{DimHoldState}) // needs the document
@@ -357,7 +371,18 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	for _, pm := range q.Permille {
 		fmt.Fprintf(&b, ", min(CASE WHEN rn = (%d * n + 999) / 1000 THEN dur END)", pm)
 	}
-	b.WriteString(", max(dur) FROM o GROUP BY k, h, n ORDER BY k, h")
+	b.WriteString(", max(dur)")
+	for i, ub := range q.Buckets {
+		cond := fmt.Sprintf("dur <= %d", ub.Microseconds())
+		if i > 0 {
+			cond = fmt.Sprintf("dur > %d AND %s", q.Buckets[i-1].Microseconds(), cond)
+		}
+		fmt.Fprintf(&b, ", sum(CASE WHEN %s THEN 1 ELSE 0 END)", cond)
+	}
+	if n := len(q.Buckets); n > 0 {
+		fmt.Fprintf(&b, ", sum(CASE WHEN dur > %d THEN 1 ELSE 0 END)", q.Buckets[n-1].Microseconds())
+	}
+	b.WriteString(" FROM o GROUP BY k, h, n ORDER BY k, h")
 	return b.String(), args, nil
 }
 

@@ -88,10 +88,20 @@ func (s *Store) Durations(ctx context.Context, q store.DurationQuery) ([]store.D
 			dest = append(dest, &ps[i])
 		}
 		dest = append(dest, &maxUS)
+		hist := make([]int64, 0, len(q.Buckets)+1)
+		if len(q.Buckets) > 0 {
+			hist = hist[:len(q.Buckets)+1]
+			for i := range hist {
+				dest = append(dest, &hist[i])
+			}
+		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("postgres: durations: %w", err)
 		}
 		st := store.DurationStats{Key: key.String, Held: held == 1, Count: n, Max: time.Duration(maxUS) * time.Microsecond}
+		if len(hist) > 0 {
+			st.Histogram = hist
+		}
 		for _, p := range ps {
 			st.Percentiles = append(st.Percentiles, time.Duration(p.Int64)*time.Microsecond)
 		}

@@ -217,4 +217,22 @@ func testDurations(t *testing.T, st store.Store) {
 	if _, err := st.Durations(ctx, store.DurationQuery{By: store.DimPatient}); !errors.Is(err, store.ErrBadAggregate) {
 		t.Errorf("durations by patient: %v", err)
 	}
+	// A histogram: bounds are inclusive; the last count is above them.
+	hist, err := st.Durations(ctx, store.DurationQuery{By: store.DimClass, Buckets: []time.Duration{20 * ms, 50 * ms, time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, s := range hist {
+		got = append(got, fmt.Sprintf("%s/%v %v", s.Key, s.Held, s.Histogram))
+	}
+	want = []string{"app/false [1 1 0 0]", "patient/false [1 0 1 0]", "patient/true [0 0 0 1]", "provider/false [0 2 0 0]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("histograms:\ngot  %v\nwant %v", got, want)
+	}
+	for _, bad := range [][]time.Duration{{50 * ms, 20 * ms}, {ms, ms}, {-ms}} {
+		if _, err := st.Durations(ctx, store.DurationQuery{Buckets: bad}); !errors.Is(err, store.ErrBadAggregate) {
+			t.Errorf("buckets %v: %v", bad, err)
+		}
+	}
 }
