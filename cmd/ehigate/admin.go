@@ -189,8 +189,12 @@ func (a *app) startAdmin(errc chan<- error) error {
 		}
 		a.adminLn = ln
 	}
+	handler, err := withConsole(a.admin, a.log)
+	if err != nil {
+		return err
+	}
 	a.adminServer = &http.Server{
-		Handler:           a.admin,
+		Handler:           handler,
 		ReadHeaderTimeout: a.cfg.Limits.ReadHeaderTimeout,
 		IdleTimeout:       a.cfg.Limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
