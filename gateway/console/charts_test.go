@@ -87,4 +87,3 @@ func TestBarChart(t *testing.T) {
 	wellFormed(t, svg)
 	golden(t, "bars-linear.svg", svg)
 }
-

@@ -234,7 +234,7 @@ func (s *Store) entryPage(ctx context.Context, chain string, from, to uint64, li
 }
 
 // recordEntriesSQL reads one record's entries. The redundant
-// "record_id <> ''" lets SQLite use the partial index entries_record,
+// "record_id <> ”" lets SQLite use the partial index entries_record,
 // which it cannot prove applies to a bound parameter; without it every
 // trace scans the journal.
 const recordEntriesSQL = `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
