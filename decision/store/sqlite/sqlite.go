@@ -233,10 +233,10 @@ func (s *Store) entryPage(ctx context.Context, chain string, from, to uint64, li
 	return buf, nil
 }
 
-// recordEntriesSQL reads one record's entries. The redundant
-// "record_id <> ”" lets SQLite use the partial index entries_record,
-// which it cannot prove applies to a bound parameter; without it every
-// trace scans the journal.
+// recordEntriesSQL reads one record's entries. The redundant condition
+// that record_id is not empty lets SQLite use the partial index
+// entries_record, which it cannot prove applies to a bound parameter;
+// without it every trace scans the journal.
 const recordEntriesSQL = `SELECT chain, seq, kind, record_id, at, payload, prev_hash, hash FROM entries
 		WHERE record_id = ? AND record_id <> '' ORDER BY at, chain, seq`
 
