@@ -22,7 +22,21 @@ import (
 type Store struct {
 	w, r *sql.DB
 	path string
+	// The statements of Append, prepared once on the write connection:
+	// parsing them per transaction cost more than executing them.
+	insEntry, upRecord, updRecord, insPatient *sql.Stmt
 }
+
+// The statements of Append.
+const (
+	insEntrySQL = `INSERT INTO entries (chain, seq, kind, record_id, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	upRecordSQL = `INSERT INTO records (id, received_at, action, interaction, resource_type, subject, client_id, issuer, class, status, exception, flags, policies, doc, spooled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET action = excluded.action, status = excluded.status, exception = excluded.exception,
+			flags = excluded.flags, policies = excluded.policies, doc = excluded.doc, spooled = max(spooled, excluded.spooled)`
+	updRecordSQL  = `UPDATE records SET status = ?, flags = ?, policies = ?, doc = ?, spooled = max(spooled, ?) WHERE id = ?`
+	insPatientSQL = `INSERT OR IGNORE INTO record_patients (patient, received_at, record_id) VALUES (?, ?, ?)`
+)
 
 var _ store.Store = (*Store)(nil)
 
@@ -70,14 +84,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			os.Chmod(path+suffix, 0o600)
 		}
 	}
-	return &Store{w: w, r: r, path: path}, nil
+	st := &Store{w: w, r: r, path: path}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&st.insEntry, insEntrySQL}, {&st.upRecord, upRecordSQL}, {&st.updRecord, updRecordSQL}, {&st.insPatient, insPatientSQL}} {
+		if *p.stmt, err = w.PrepareContext(ctx, p.sql); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	return st, nil
 }
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+func (s *Store) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.insEntry, s.upRecord, s.updRecord, s.insPatient} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
+}
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -98,25 +130,10 @@ func (s *Store) Append(ctx context.Context, items []store.Item) (err error) {
 			tx.Rollback()
 		}
 	}()
-	insEntry, err := tx.PrepareContext(ctx, `INSERT INTO entries (chain, seq, kind, record_id, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("sqlite: append: %w", err)
-	}
-	upRecord, err := tx.PrepareContext(ctx, `INSERT INTO records (id, received_at, action, interaction, resource_type, subject, client_id, issuer, class, status, exception, flags, policies, doc, spooled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET action = excluded.action, status = excluded.status, exception = excluded.exception,
-			flags = excluded.flags, policies = excluded.policies, doc = excluded.doc, spooled = max(spooled, excluded.spooled)`)
-	if err != nil {
-		return fmt.Errorf("sqlite: append: %w", err)
-	}
-	updRecord, err := tx.PrepareContext(ctx, `UPDATE records SET status = ?, flags = ?, policies = ?, doc = ?, spooled = max(spooled, ?) WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("sqlite: append: %w", err)
-	}
-	insPatient, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO record_patients (patient, received_at, record_id) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("sqlite: append: %w", err)
-	}
+	// The statements prepared at Open, bound to this transaction (on the
+	// one write connection they are reused, not prepared again).
+	insEntry, upRecord := tx.StmtContext(ctx, s.insEntry), tx.StmtContext(ctx, s.upRecord)
+	updRecord, insPatient := tx.StmtContext(ctx, s.updRecord), tx.StmtContext(ctx, s.insPatient)
 	for i := range items {
 		e := &items[i].Entry
 		if _, err := insEntry.ExecContext(ctx, e.Chain, int64(e.Seq), string(e.Kind), e.RecordID, e.At.UnixMicro(), e.Payload, e.PrevHash, e.Hash); err != nil {
