@@ -1,5 +1,7 @@
 package stream
 
+import "sync"
+
 // Carrying. A unit the fast path can read but for the piece ending inside
 // it (fastCut) is held back in Filter.carry, bytes the lexer has not seen;
 // the next pieces are appended to it whole and the unit read again from
@@ -18,6 +20,19 @@ const (
 	keepCarry = maxCarry + pieceSize
 )
 
+// carryBufs keeps carry buffers for reuse across Filters (Close puts a
+// Filter's back): most responses carry a unit across a write.
+var carryBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2*pieceSize); return &b }}
+
+// releaseCarry puts the carry buffer back for reuse.
+func (f *Filter) releaseCarry() {
+	if f.carry != nil && cap(f.carry) <= keepCarry {
+		b := f.carry[:0]
+		carryBufs.Put(&b)
+	}
+	f.carry = nil
+}
+
 // carryLimit is the largest unit carried.
 func (f *Filter) carryLimit() int { return min(f.opts.MaxResource, maxCarry) }
 
@@ -29,7 +44,7 @@ func (f *Filter) startCarry(p []byte, us int, top bool) bool {
 	}
 	f.flushTo(us)
 	if f.carry == nil {
-		f.carry = make([]byte, 0, 2*pieceSize)
+		f.carry = *carryBufs.Get().(*[]byte)
 	}
 	f.carry = append(f.carry[:0], p[us:]...)
 	f.carrying, f.carryTop, f.carryBase = true, top, f.base+int64(us)

@@ -96,6 +96,8 @@ func (f *Filter) Close() error {
 	if f.err == nil && !f.passAll {
 		f.finish()
 	}
+	f.carrying = false
+	f.releaseCarry()
 	f.st.Patients = make([]string, 0, len(f.patients))
 	for p := range f.patients {
 		f.st.Patients = append(f.st.Patients, p)
