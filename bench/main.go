@@ -2,8 +2,8 @@
 // run: the upstream directly, a plain tuned httputil.ReverseProxy, and
 // nginx when it is installed.
 //
-//	go run ./bench proxy  [-c 64] [-d 10s] [-entries 20]   throughput and latency
-//	go run ./bench stream [-size 512MiB]                    RSS while streaming a large response
+//	go run ./bench proxy  [-c 64] [-d 10s] [-entries 20] [-redact]   throughput and latency
+//	go run ./bench stream [-size 512MiB] [-redact]                    RSS while streaming a large response
 //
 // Every target runs as its own process; ehigate is the real binary with
 // every request durably recorded in SQLite.

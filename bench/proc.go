@@ -163,8 +163,9 @@ type stack struct {
 }
 
 // startStack builds ehigate and starts the upstream (serving n-entry
-// search Bundles) and the gateway.
-func startStack(ctx context.Context, entries int) (*stack, error) {
+// search Bundles) and the gateway, with redactionPolicy in force when
+// redact is set.
+func startStack(ctx context.Context, entries int, redact bool) (*stack, error) {
 	s := &stack{}
 	var err error
 	if s.dir, err = os.MkdirTemp("", "ehigate-bench-"); err != nil {
@@ -182,6 +183,12 @@ func startStack(ctx context.Context, entries int) (*stack, error) {
 	if s.cfg, err = ehigateConfig(s.dir, s.gwAddr, s.upBase); err != nil {
 		s.stop()
 		return nil, err
+	}
+	if redact {
+		if err := withRedaction(s.cfg); err != nil {
+			s.stop()
+			return nil, err
+		}
 	}
 	if s.gw, err = startProcess(ctx, "ehigate", s.gwAddr, s.bin, "serve", "--config", s.cfg); err != nil {
 		s.stop()

@@ -21,9 +21,10 @@ func runProxyBench(ctx context.Context, args []string) error {
 	warm := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up per target and round")
 	rounds := fs.Int("rounds", 3, "rounds (the median round is reported)")
 	entries := fs.Int("entries", 20, "entries per search Bundle")
+	redact := fs.Bool("redact", false, "put a redaction policy in force (vital-sign Observations withheld)")
 	fs.Parse(args)
 
-	st, err := startStack(ctx, *entries)
+	st, err := startStack(ctx, *entries, *redact)
 	if err != nil {
 		return err
 	}

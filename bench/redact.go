@@ -7,27 +7,28 @@ import (
 )
 
 // redactionPolicy is a documented redaction the stream and proxy
-// benchmarks can put in force, so that they measure redacting responses:
-// every Condition and MedicationRequest of the (Synthea) entries is
-// withheld and disclosed, the rest is scanned and kept.
+// benchmarks can put in force (-redact), so that they measure redacting
+// responses: every Observation of the (Synthea) entries is inspected, the
+// vital signs among them are withheld and disclosed, the rest is kept.
 const redactionPolicy = `policies:
   - id: bench-redact
     version: "1"
-    description: Withhold Conditions and MedicationRequests (benchmark load).
+    description: Withhold vital-sign Observations (benchmark load).
     action: redact
     exception: infeasibility.segmentation
     match:
-      resource_types: [Condition, MedicationRequest]
+      resource_types: [Observation]
+      data_classes: [Vital Signs]
     documentation:
       rationale: Benchmark load with redaction in force.
       decided_by: {name: Benchmark, role: benchmark}
       decided_at: 2026-12-01
-      ehi_scope: Conditions and MedicationRequests of the benchmark responses.
-      minimum_necessary: Two resource types only.
+      ehi_scope: Vital-sign Observations of the benchmark responses.
+      minimum_necessary: One data class only.
       review_by: 2027-11-30
       evidence: [bench/redact.go]
       conditions:
-        withheld_category: Conditions and MedicationRequests
+        withheld_category: Vital-sign Observations
         withheld_basis: benchmark
         segmentation_limitation: benchmark
     notice:

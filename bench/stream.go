@@ -23,9 +23,10 @@ func runStreamBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("stream", flag.ExitOnError)
 	var size configs.ByteSize = 512 << 20
 	fs.TextVar(&size, "size", &size, "response size (e.g. 512MiB)")
+	redact := fs.Bool("redact", false, "put a redaction policy in force (vital-sign Observations withheld)")
 	fs.Parse(args)
 
-	st, err := startStack(ctx, 20)
+	st, err := startStack(ctx, 20, *redact)
 	if err != nil {
 		return err
 	}
