@@ -367,9 +367,9 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 		b.WriteString(strings.Join(where, " AND "))
 	}
 	b.WriteString("), o AS (SELECT k, h, dur, row_number() OVER (PARTITION BY k, h ORDER BY dur) AS rn, count(*) OVER (PARTITION BY k, h) AS n FROM d WHERE dur IS NOT NULL)")
-	b.WriteString(" SELECT k, h, n")
+	b.WriteString(" SELECT coalesce(k, ''), h, n")
 	for _, pm := range q.Permille {
-		fmt.Fprintf(&b, ", min(CASE WHEN rn = (%d * n + 999) / 1000 THEN dur END)", pm)
+		fmt.Fprintf(&b, ", coalesce(min(CASE WHEN rn = (%d * n + 999) / 1000 THEN dur END), 0)", pm)
 	}
 	b.WriteString(", max(dur)")
 	for i, ub := range q.Buckets {
@@ -384,6 +384,49 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	}
 	b.WriteString(" FROM o GROUP BY k, h, n ORDER BY k, h")
 	return b.String(), args, nil
+}
+
+// Rows is what ScanDurations reads: *sql.Rows and pgx.Rows both are.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanDurations reads the rows of the DurationsSQL query of q, sorted
+// with SortDurations.
+func ScanDurations(rows Rows, q DurationQuery) ([]DurationStats, error) {
+	var out []DurationStats
+	for rows.Next() {
+		var key string
+		var held, n, maxUS int64
+		ps := make([]int64, len(q.Permille))
+		dest := []any{&key, &held, &n}
+		for i := range ps {
+			dest = append(dest, &ps[i])
+		}
+		dest = append(dest, &maxUS)
+		var hist []int64
+		if len(q.Buckets) > 0 {
+			hist = make([]int64, len(q.Buckets)+1)
+			for i := range hist {
+				dest = append(dest, &hist[i])
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		st := DurationStats{Key: key, Held: held == 1, Count: n, Max: time.Duration(maxUS) * time.Microsecond, Histogram: hist}
+		for _, p := range ps {
+			st.Percentiles = append(st.Percentiles, time.Duration(p)*time.Microsecond)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	SortDurations(out)
+	return out, nil
 }
 
 // SortGroups orders groups as Aggregate returns them: largest first, then

@@ -83,39 +83,9 @@ func (s *Store) Durations(ctx context.Context, q store.DurationQuery) ([]store.D
 		return nil, fmt.Errorf("sqlite: durations: %w", err)
 	}
 	defer rows.Close()
-	var out []store.DurationStats
-	for rows.Next() {
-		var key sql.NullString
-		var held int
-		var n, maxUS int64
-		ps := make([]sql.NullInt64, len(q.Permille))
-		dest := []any{&key, &held, &n}
-		for i := range ps {
-			dest = append(dest, &ps[i])
-		}
-		dest = append(dest, &maxUS)
-		hist := make([]int64, 0, len(q.Buckets)+1)
-		if len(q.Buckets) > 0 {
-			hist = hist[:len(q.Buckets)+1]
-			for i := range hist {
-				dest = append(dest, &hist[i])
-			}
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("sqlite: durations: %w", err)
-		}
-		st := store.DurationStats{Key: key.String, Held: held == 1, Count: n, Max: time.Duration(maxUS) * time.Microsecond}
-		if len(hist) > 0 {
-			st.Histogram = hist
-		}
-		for _, p := range ps {
-			st.Percentiles = append(st.Percentiles, time.Duration(p.Int64)*time.Microsecond)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanDurations(rows, q)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: durations: %w", err)
 	}
-	store.SortDurations(out)
 	return out, nil
 }
