@@ -53,6 +53,9 @@ type Holds struct {
 	Keep time.Duration `yaml:"keep"`
 	// MaxResponse bounds an answer kept for collection.
 	MaxResponse ByteSize `yaml:"max_response"`
+	// KeepFinished is how long a finished hold stays listed (its record
+	// stays in the journal); zero keeps it.
+	KeepFinished time.Duration `yaml:"keep_finished"`
 }
 
 func defaultThrottle() Throttle {
@@ -60,7 +63,7 @@ func defaultThrottle() Throttle {
 }
 
 func defaultHolds() Holds {
-	return Holds{ReleaseInterval: 15 * time.Second, Keep: 7 * 24 * time.Hour, MaxResponse: 64 << 20}
+	return Holds{ReleaseInterval: 15 * time.Second, Keep: 7 * 24 * time.Hour, MaxResponse: 64 << 20, KeepFinished: 90 * 24 * time.Hour}
 }
 
 func (c *Config) validateThrottle() yamlx.Problems {
@@ -95,6 +98,9 @@ func (c *Config) validateThrottle() yamlx.Problems {
 	}
 	if h.MaxResponse <= 0 {
 		add("holds.max_response", "must be positive")
+	}
+	if h.KeepFinished != 0 && h.KeepFinished < h.Keep {
+		add("holds.keep_finished", "must be 0 (keep) or at least holds.keep (%s), so that a hold is never pruned before its answer could be collected", h.Keep)
 	}
 	return ps
 }

@@ -65,7 +65,7 @@ consent_policy:
 	}{
 		{name: "defaults", yaml: base, check: func(t *testing.T, c *Config) {
 			if c.Throttle.Redis.Enabled() || c.Throttle.Redis.Timeout != 50*time.Millisecond || c.Holds.Keep != 7*24*time.Hour ||
-				c.Holds.ReleaseInterval != 15*time.Second || c.Holds.MaxResponse != 64<<20 || c.UsesConsents() {
+				c.Holds.ReleaseInterval != 15*time.Second || c.Holds.MaxResponse != 64<<20 || c.Holds.KeepFinished != 90*24*time.Hour || c.UsesConsents() {
 				t.Errorf("defaults: %+v %+v", c.Throttle, c.Holds)
 			}
 		}},
@@ -97,6 +97,8 @@ consent_policy:
 			wantErr: []string{"5: throttle.redis.url: want a redis://", "6: throttle.redis.timeout: must be positive", "7: throttle.redis.password_file: cannot read"}},
 		{name: "bad holds", yaml: base + "holds:\n  keep: 1s\n  release_interval: 1ms\n",
 			wantErr: []string{"4: holds.keep: must be at least 1m", "5: holds.release_interval: must be at least 1s"}},
+		{name: "finished holds pruned before collection", yaml: base + "holds:\n  keep: 7d\n  keep_finished: 1d\n",
+			wantErr: []string{"5: holds.keep_finished: must be 0 (keep) or at least holds.keep"}},
 		{name: "consents need their policy", yaml: base + "consents: [c.json, nope.json]\n",
 			wantErr: []string{"3: consents[1]: cannot read", "consent_policy.not_induced: is required with consents", "consent_policy.notice.contact: is required"}},
 		{name: "bad fetch and actors", yaml: base + `consents_fetch: {interval: 1s, query: "Patient?x=1"}

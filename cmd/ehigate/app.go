@@ -403,7 +403,8 @@ func (a *app) openEnforcement(ctx context.Context, public, upstream *url.URL, tr
 	}
 	e.holds = hold.New(hold.Options{Store: a.store, Journal: a.journal, Logger: a.log,
 		Fetcher:  gateway.NewHoldFetcher(public, upstream, tr, 0),
-		Interval: cfg.Holds.ReleaseInterval, Keep: cfg.Holds.Keep, MaxResponse: int64(cfg.Holds.MaxResponse)})
+		Interval: cfg.Holds.ReleaseInterval, Keep: cfg.Holds.Keep, MaxResponse: int64(cfg.Holds.MaxResponse),
+		KeepFinished: cfg.Holds.KeepFinished})
 	cat, err := exceptions.Load()
 	if err != nil {
 		return err

@@ -31,6 +31,10 @@ type HoldStore interface {
 	// has h.Version, and advances h.Version; ErrHoldConflict otherwise,
 	// ErrNotFound when there is none. A Partial hold is refused.
 	UpdateHold(ctx context.Context, h *Hold) error
+	// PruneHolds deletes the finished holds (fulfilled or expired)
+	// created before before and returns how many; their records stay in
+	// the journal.
+	PruneHolds(ctx context.Context, before time.Time) (int64, error)
 }
 
 // HoldState is where a hold stands in its lifecycle.

@@ -75,7 +75,11 @@ type Options struct {
 	Interval time.Duration
 	// MaxResponse bounds a kept answer (default 64 MiB).
 	MaxResponse int64
-	Logger      *slog.Logger
+	// KeepFinished is how long finished holds (fulfilled or expired) stay
+	// in the store, from their creation; Run prunes older ones hourly.
+	// Zero keeps them.
+	KeepFinished time.Duration
+	Logger       *slog.Logger
 }
 
 // Manager runs holds. It is safe for concurrent use.

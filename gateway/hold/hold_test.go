@@ -346,3 +346,39 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneFinished: finished holds past KeepFinished leave the store,
+// held ones stay, and the journal still verifies with every transition.
+func TestPruneFinished(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	m := hold.New(hold.Options{Store: e.st, Journal: e.j, Fetcher: okFetcher(), Clock: e.clk.now, Keep: 24 * time.Hour,
+		KeepFinished: 30 * 24 * time.Hour})
+	e.park(m, "done", t0.Add(time.Minute))
+	e.park(m, "waiting", time.Time{}) // released by staff, never
+	e.clk.add(time.Minute)
+	m.Step(ctx) // released and fetched: ready
+	e.clk.add(25 * time.Hour)
+	m.Step(ctx) // expired uncollected
+	if h, err := e.st.Hold(ctx, "done"); err != nil || h.State != store.HoldExpired {
+		t.Fatalf("before pruning: %+v %v", h, err)
+	}
+	if n := m.Prune(ctx); n != 0 {
+		t.Fatalf("pruned %d holds before keep_finished", n)
+	}
+	e.clk.add(30 * 24 * time.Hour)
+	if n := m.Prune(ctx); n != 1 {
+		t.Fatalf("pruned %d holds, want 1", n)
+	}
+	if _, err := e.st.Hold(ctx, "done"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("finished hold still stored: %v", err)
+	}
+	if h, err := e.st.Hold(ctx, "waiting"); err != nil || h.State != store.HoldHeld {
+		t.Errorf("a held request was pruned: %+v %v", h, err)
+	}
+	e.j.Close(ctx)
+	if r := e.record("rec-done"); r.Hold.State != decision.HoldExpired {
+		t.Errorf("record of the pruned hold: %+v", r.Hold)
+	}
+	e.verifyStore()
+}

@@ -10,13 +10,22 @@ import (
 	"github.com/ehigate/ehigate/decision/store"
 )
 
-// Run releases due holds every Interval until ctx ends.
+// pruneEvery is how often Run prunes finished holds.
+const pruneEvery = time.Hour
+
+// Run releases due holds every Interval, and prunes finished holds past
+// KeepFinished hourly, until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.opts.Interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if _, err := m.Step(ctx); err != nil && ctx.Err() == nil {
 			m.opts.Logger.Warn("hold releaser", "err", err)
+		}
+		if now := m.now(); m.opts.KeepFinished > 0 && now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			m.Prune(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -24,6 +33,23 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// Prune deletes the finished holds created more than KeepFinished ago
+// (nothing when it is zero) and returns how many; their records and
+// transitions stay in the journal.
+func (m *Manager) Prune(ctx context.Context) int64 {
+	if m.opts.KeepFinished <= 0 {
+		return 0
+	}
+	n, err := m.opts.Store.PruneHolds(ctx, m.now().Add(-m.opts.KeepFinished))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		m.opts.Logger.Warn("hold pruning", "err", err)
+	case n > 0:
+		m.opts.Logger.Info("finished holds pruned", "count", n, "keep_finished", m.opts.KeepFinished.String())
+	}
+	return n
 }
 
 // Step is one releaser pass: holds whose time came are released, released

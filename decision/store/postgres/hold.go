@@ -123,3 +123,13 @@ func (s *Store) UpdateHold(ctx context.Context, h *store.Hold) error {
 	h.Version++
 	return nil
 }
+
+// PruneHolds implements store.HoldStore.
+func (s *Store) PruneHolds(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM holds WHERE state IN ($1, $2) AND created_at < $3`,
+		string(store.HoldFulfilled), string(store.HoldExpired), before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune holds: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -120,3 +120,17 @@ func (s *Store) UpdateHold(ctx context.Context, h *store.Hold) error {
 	h.Version++
 	return nil
 }
+
+// PruneHolds implements store.HoldStore.
+func (s *Store) PruneHolds(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM holds WHERE state IN (?, ?) AND created_at < ?`,
+		string(store.HoldFulfilled), string(store.HoldExpired), micro(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune holds: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune holds: %w", err)
+	}
+	return n, nil
+}

@@ -144,4 +144,30 @@ func testHolds(t *testing.T, st store.Store) {
 	if err := st.UpdateHold(ctx, &ghost); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update of an unknown hold: %v", err)
 	}
+	testPruneHolds(t, st)
+}
+
+// testPruneHolds: only finished holds created before the cut are deleted.
+func testPruneHolds(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	for i, h := range []struct {
+		state store.HoldState
+		age   time.Duration
+	}{{store.HoldFulfilled, 48 * time.Hour}, {store.HoldExpired, 48 * time.Hour}, {store.HoldHeld, 48 * time.Hour},
+		{store.HoldReady, 48 * time.Hour}, {store.HoldFulfilled, time.Hour}} {
+		hold := store.Hold{ID: fmt.Sprint("p", i), RecordID: fmt.Sprint("pr", i), State: h.state, CreatedAt: t0.Add(-h.age),
+			Request: store.HeldRequest{Method: "GET", Path: "Patient/1"}}
+		if err := st.PutHold(ctx, &hold); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := st.PruneHolds(ctx, t0.Add(-24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d holds (%v), want 2", n, err)
+	}
+	for id, kept := range map[string]bool{"p0": false, "p1": false, "p2": true, "p3": true, "p4": true} {
+		if _, err := st.Hold(ctx, id); (err == nil) != kept {
+			t.Errorf("hold %s: kept %v, want %v (%v)", id, err == nil, kept, err)
+		}
+	}
 }
