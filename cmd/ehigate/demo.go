@@ -122,6 +122,9 @@ demo token (role officer; the configuration keeps only its SHA-256):
   curl -s -H "Authorization: Bearer $EHIGATE_ADMIN_TOKEN" '%[5]s/api/reports/all?format=html' > report.html
   curl -s %[5]s/metrics | head
 
+The compliance console (docs/console.md): open %[5]s/console/ and sign in
+with the token above.
+
 Stop with Ctrl-C.
 `, public, upLn.Addr().String(), *dir, cfgFile, adminBase, adminToken)
 	return a.serve(ctx, ln)
