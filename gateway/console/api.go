@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"unicode"
@@ -89,13 +88,39 @@ func (h *Handler) call(r *http.Request, ss *session, method, path string, query 
 	if err != nil {
 		return result{err: err}
 	}
-	rec := httptest.NewRecorder()
+	rec := &bufferWriter{header: http.Header{}}
 	h.opts.API.ServeHTTP(rec, req)
-	res := result{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	res := result{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
 	if res.status < 200 || res.status > 299 {
 		res.err = outcomeError(res.status, res.body)
 	}
 	return res
+}
+
+// bufferWriter keeps an API answer whole: the JSON pages the console
+// renders (exports, which can be large, go through streamWriter).
+type bufferWriter struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (b *bufferWriter) Header() http.Header { return b.header }
+
+func (b *bufferWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.buf.Write(p)
 }
 
 // outcomeError reads an OperationOutcome into an *APIError.
