@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -303,6 +305,21 @@ func (m Millis) String() string {
 		return d.Round(time.Second).String()
 	}
 	return fmt.Sprintf("%.1f d", d.Hours()/24)
+}
+
+// Bound names a histogram bound in the largest unit it is a whole number
+// of: "100 ms", "10 min", "7 d".
+func (m Millis) Bound() string {
+	ms := float64(m)
+	for _, u := range []struct {
+		name string
+		ms   float64
+	}{{"d", 86400e3}, {"h", 3600e3}, {"min", 60e3}, {"s", 1e3}} {
+		if ms >= u.ms && math.Mod(ms, u.ms) == 0 {
+			return strconv.FormatFloat(ms/u.ms, 'f', -1, 64) + " " + u.name
+		}
+	}
+	return strconv.FormatFloat(ms, 'f', -1, 64) + " ms"
 }
 
 func rate(n, of int64) float64 {

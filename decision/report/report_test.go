@@ -342,3 +342,12 @@ func itoa(n int64) string { return strconvFormat(n) }
 func ftoa(f float64) string { return strconvFloat(f) }
 
 func day0(t time.Time) string { return day(t) }
+
+func TestMillisBound(t *testing.T) {
+	for ms, want := range map[Millis]string{100: "100 ms", 1000: "1 s", 10e3: "10 s", 60e3: "1 min", 600e3: "10 min",
+		3600e3: "1 h", 86400e3: "1 d", 7 * 86400e3: "7 d", 90e3: "90 s", 1500: "1500 ms"} {
+		if got := ms.Bound(); got != want {
+			t.Errorf("Millis(%v).Bound() = %q, want %q", float64(ms), got, want)
+		}
+	}
+}

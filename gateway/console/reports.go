@@ -1,11 +1,9 @@
 package console
 
 import (
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/ehigate/ehigate/decision/report"
 )
@@ -155,9 +153,9 @@ func fulfilmentHistogram(fr *report.FulfilmentReport) StackedChart {
 		return c
 	}
 	for i := range n {
-		label := "> " + binBound(float64(fr.HistogramBounds[n-2]))
+		label := "> " + fr.HistogramBounds[n-2].Bound()
 		if i < n-1 {
-			label = "≤ " + binBound(float64(fr.HistogramBounds[i]))
+			label = "≤ " + fr.HistogramBounds[i].Bound()
 		}
 		c.Categories = append(c.Categories, label)
 		row := make([]float64, len(cols))
@@ -167,20 +165,6 @@ func fulfilmentHistogram(fr *report.FulfilmentReport) StackedChart {
 		c.Values = append(c.Values, row)
 	}
 	return c
-}
-
-// binBound names a histogram bound in the largest unit it is a whole
-// number of ("100 ms", "10 min", "7 d").
-func binBound(ms float64) string {
-	for _, u := range []struct {
-		name string
-		ms   float64
-	}{{"d", 86400e3}, {"h", 3600e3}, {"min", 60e3}, {"s", 1e3}} {
-		if ms >= u.ms && math.Mod(ms, u.ms) == 0 {
-			return strconv.FormatFloat(ms/u.ms, 'f', -1, 64) + " " + u.name
-		}
-	}
-	return strconv.FormatFloat(ms, 'f', -1, 64) + " ms"
 }
 
 // rateChart shows each requester class's restriction rate for one
