@@ -95,9 +95,21 @@ func (h *Handler) call(r *http.Request, ss *session, method, path string, query 
 	}
 	res := result{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
 	if res.status < 200 || res.status > 299 {
-		res.err = outcomeError(res.status, res.body)
+		res.err = h.apiError(ss, res.status, res.body)
 	}
 	return res
+}
+
+// apiError reads a refusal of the API. A 401 means the session's
+// credential is no longer accepted (an expired JWT, a revoked token): the
+// session ends, so that the next page asks to sign in again.
+func (h *Handler) apiError(ss *session, status int, body []byte) *APIError {
+	e := outcomeError(status, body)
+	if status == http.StatusUnauthorized && ss.id != "" { // not the sign-in check
+		h.sessions.drop(ss)
+		e.Message = "Your credential is no longer accepted (" + e.Error() + "); sign in again."
+	}
+	return e
 }
 
 // bufferWriter keeps an API answer whole: the JSON pages the console
@@ -214,5 +226,5 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, ss *session, me
 	if sw.status == http.StatusOK {
 		return nil
 	}
-	return outcomeError(sw.status, sw.buf.Bytes())
+	return h.apiError(ss, sw.status, sw.buf.Bytes())
 }

@@ -237,3 +237,21 @@ func TestNew(t *testing.T) {
 		t.Fatalf("no API: %v", err)
 	}
 }
+
+// TestRevokedCredential: once the API stops accepting the session's
+// credential, the page says so and the session ends: the next page asks
+// to sign in again.
+func TestRevokedCredential(t *testing.T) {
+	s := newStack(t)
+	c := s.client(t)
+	if code, _ := c.signIn(auditorToken); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	s.revoked.Store(true)
+	if _, _, body := c.do("GET", "/console/decisions", nil); !strings.Contains(body, "no longer accepted") {
+		t.Fatalf("page after revocation:\n%s", body)
+	}
+	if code, loc, _ := c.do("GET", "/console/decisions", nil); code != http.StatusSeeOther || loc != "/console/signin" {
+		t.Fatalf("next page: %d %q, want the sign-in form", code, loc)
+	}
+}

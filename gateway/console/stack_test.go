@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,6 +62,8 @@ type stack struct {
 	srv    *httptest.Server
 	clock  *clock
 	apiNow time.Time
+	// revoked: the API refuses the console's credentials from now on.
+	revoked atomic.Bool
 }
 
 func newStack(t *testing.T) *stack {
@@ -131,14 +134,22 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	c := &clock{t: now}
-	con, err := console.New(console.Options{API: api, Clock: c.now})
+	var con *console.Handler
+	s := &stack{st: st, api: api, clock: c, apiNow: now}
+	// revoked makes the API refuse every credential the console passes
+	// on, as after a token is revoked or a JWT expires.
+	con, err = console.New(console.Options{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.revoked.Load() {
+			r.Header.Set("Authorization", "Bearer revoked")
+		}
+		api.ServeHTTP(w, r)
+	}), Clock: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, con)
 	mux.Handle("/", api)
-	s := &stack{st: st, api: api, clock: c, apiNow: now}
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
 	return s
