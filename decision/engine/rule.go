@@ -200,7 +200,6 @@ type resourceView struct {
 	gotClass bool
 	gotPat   bool
 	gotTree  bool
-	vars     policy.ResourceVars
 }
 
 func (v *resourceView) dataClasses() []string {
@@ -249,8 +248,10 @@ func (r *rule) matchResource(v *resourceView, now time.Time) bool {
 		if err != nil {
 			return false
 		}
-		v.vars.Resource, v.vars.Now = tree, now
-		ok, err := r.resWhen.Eval(&v.vars)
+		// Only here does the view's content reach the heap (CEL takes an
+		// interface): the common resource without a condition costs no
+		// allocation for its view.
+		ok, err := r.resWhen.Eval(&policy.ResourceVars{Resource: tree, Now: now})
 		if err != nil || !ok {
 			return false
 		}
@@ -317,12 +318,15 @@ func withholdPart(rules []*rule, res *fhir.Resource, now time.Time, depth int) (
 	if depth >= maxPartDepth {
 		return false, ""
 	}
+	var p *fhir.Resource // made for the first part, reused: each is judged before the next
 	for _, part := range parts(res) {
-		var p fhir.Resource
+		if p == nil {
+			p = new(fhir.Resource)
+		}
 		if p.Reset(part) != nil {
 			continue
 		}
-		if w, id := withholdPart(rules, &p, now, depth+1); w {
+		if w, id := withholdPart(rules, p, now, depth+1); w {
 			return true, id
 		}
 	}
