@@ -8,27 +8,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel"
 
 	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/decision"
-	"github.com/ehigate/ehigate/decision/consent"
 	"github.com/ehigate/ehigate/decision/engine"
-	"github.com/ehigate/ehigate/decision/exceptions"
 	"github.com/ehigate/ehigate/decision/journal"
-	"github.com/ehigate/ehigate/decision/journal/spool"
 	"github.com/ehigate/ehigate/decision/store"
-	"github.com/ehigate/ehigate/decision/store/postgres"
-	"github.com/ehigate/ehigate/decision/store/sqlite"
 	"github.com/ehigate/ehigate/gateway"
 	"github.com/ehigate/ehigate/gateway/admin"
 	"github.com/ehigate/ehigate/gateway/auth"
-	"github.com/ehigate/ehigate/gateway/hold"
-	"github.com/ehigate/ehigate/gateway/throttle"
 	"github.com/ehigate/ehigate/telemetry"
 )
 
@@ -64,87 +55,6 @@ type app struct {
 	adminLn     net.Listener
 	adminServer *http.Server
 	readiness   *admin.Readiness
-}
-
-// openStore opens the configured record store.
-func openStore(ctx context.Context, cfg *configs.Config) (store.Store, error) {
-	if cfg.Store.UsesPostgres() {
-		return postgres.Open(ctx, cfg.Store.Postgres.DSN, postgres.Options{MaxConns: int32(cfg.Store.Postgres.MaxConns)})
-	}
-	return sqlite.Open(ctx, cfg.Store.SQLite.Path)
-}
-
-// openJournal starts the gateway's journal writer: signed checkpoints,
-// and a spool for when the store cannot be reached (replayed first).
-func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *slog.Logger, m *telemetry.Metrics) (*journal.Writer, *journal.Signer, error) {
-	signer, err := loadSigner(cfg, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	chain := chainName(cfg)
-	sp, rec, err := spool.Open(cfg.SpoolPath(chain))
-	if err != nil {
-		return nil, nil, err
-	}
-	if rec.DroppedBytes > 0 {
-		log.Warn("journal spool: dropped a record cut short by a crash (it was never acknowledged)", "bytes", rec.DroppedBytes)
-	}
-	log.Info("journal", "chain", chain, "signing_key_id", signer.KeyID(), "spool_depth", rec.Entries)
-	w, err := journal.Open(ctx, st, journal.Options{
-		Chain: chain, MaxBatch: cfg.Journal.MaxBatch, Logger: log,
-		Signer: signer, CheckpointEvery: cfg.Journal.CheckpointEvery, CheckpointInterval: cfg.Journal.CheckpointInterval,
-		Spool: sp, CommitTimeout: cfg.Journal.CommitTimeout,
-		Observe: observeCommit(m),
-	})
-	if err != nil {
-		sp.Close()
-		return nil, nil, err
-	}
-	return w, signer, nil
-}
-
-// observeCommit reports each group commit's duration and size to m.
-func observeCommit(m *telemetry.Metrics) func(int, time.Duration, error) {
-	if m == nil {
-		return nil
-	}
-	return func(batch int, took time.Duration, _ error) {
-		ctx := context.Background()
-		m.JournalCommitDuration.Record(ctx, took.Seconds())
-		m.JournalBatchSize.Record(ctx, int64(batch))
-	}
-}
-
-// retain prunes entries older than journal.retention, now and hourly,
-// until ctx ends. Only ranges ending at a checkpoint this key signed are
-// pruned; that checkpoint stays for verification.
-func (a *app) retain(ctx context.Context, keys journal.Keyring) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		pruned, err := journal.Prune(ctx, a.store, time.Now().Add(-a.cfg.Journal.Retention), keys)
-		if err != nil && ctx.Err() == nil {
-			a.log.Warn("journal retention", "err", err)
-		}
-		for _, p := range pruned {
-			a.log.Info("journal retention pruned", "chain", p.Chain, "through_seq", p.Through, "checkpoint_at", p.At)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func chainName(cfg *configs.Config) string {
-	if cfg.Journal.Chain != "" {
-		return cfg.Journal.Chain
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "ehigate"
 }
 
 func openApp(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*app, error) {
@@ -367,119 +277,4 @@ func (a *app) identifier() gateway.Identifier {
 		return nil
 	}
 	return a.auth
-}
-
-// enforcement is what the gateway needs to carry out throttles, holds,
-// upstream refusals and the patients' Consents.
-type enforcement struct {
-	limiter      throttle.Limiter
-	closeLimiter func() error
-	holds        *hold.Manager
-	refusals     []gateway.UpstreamRefusal
-	consents     *consent.Source
-}
-
-// openEnforcement builds the throttles' limiter (Redis when configured),
-// the holds' manager, the documented upstream refusals and the Consents in
-// force (handed to the engine).
-func (a *app) openEnforcement(ctx context.Context, public, upstream *url.URL, tr http.RoundTripper) error {
-	cfg, e := a.cfg, &a.enf
-	if r := cfg.Throttle.Redis; r.Enabled() {
-		pw, err := r.ReadPassword()
-		if err != nil {
-			return err
-		}
-		rl, err := throttle.NewRedis(throttle.RedisOptions{URL: r.URL, Password: pw, Timeout: r.Timeout})
-		if err != nil {
-			return err
-		}
-		if err := rl.Ping(ctx); err != nil {
-			a.log.Warn("throttle store unreachable at start; throttle policies apply their on_store_failure until it answers", "store", rl.String(), "err", err)
-		}
-		e.limiter, e.closeLimiter = rl, rl.Close
-		a.log.Info("throttles shared", "store", rl.String())
-	} else {
-		e.limiter = throttle.NewMemory(nil)
-	}
-	e.holds = hold.New(hold.Options{Store: a.store, Journal: a.journal, Logger: a.log,
-		Fetcher:  gateway.NewHoldFetcher(public, upstream, tr, 0),
-		Interval: cfg.Holds.ReleaseInterval, Keep: cfg.Holds.Keep, MaxResponse: int64(cfg.Holds.MaxResponse),
-		KeepFinished: cfg.Holds.KeepFinished})
-	cat, err := exceptions.Load()
-	if err != nil {
-		return err
-	}
-	set, err := cfg.RefusalPolicies(cat)
-	if err != nil {
-		return err
-	}
-	for i, p := range set.Policies() {
-		m := cfg.UpstreamRefusals[i].Match
-		e.refusals = append(e.refusals, gateway.UpstreamRefusal{Ref: p.Ref(), Statuses: m.Status, IssueCodes: m.IssueCodes,
-			Interactions: m.Interactions, ResourceTypes: m.ResourceTypes, ReviewBy: p.Documentation.ReviewBy})
-	}
-	return a.openConsents(ctx, upstream, tr)
-}
-
-// openConsents loads the Consents of the configured files, of the policy
-// folders, and of the upstream when fetched, into the engine. Invalid
-// Consents are logged and do not load.
-func (a *app) openConsents(ctx context.Context, upstream *url.URL, tr http.RoundTripper) error {
-	cfg := a.cfg
-	src := consentSource(cfg, a.log)
-	if f := cfg.ConsentsFetch; f != nil {
-		src.Fetch = &consent.FetchOptions{Transport: tr, Base: upstream, Query: f.Query}
-		src.Interval = f.Interval
-		src.Header = f.ConsentHeaders
-	}
-	set, parsed, err := src.Load(ctx)
-	for _, p := range parsed.Problems {
-		a.log.Warn("consent not loaded", "problem", p.String())
-	}
-	if err != nil {
-		a.log.Warn("consents not fetched from the upstream at start", "err", err)
-	}
-	if set.Len() > 0 && !cfg.UsesConsents() {
-		return fmt.Errorf("%w (see configs/README.md)", errConsentsUnconfigured(set.Len()))
-	}
-	a.engine.SwapConsents(set)
-	a.enf.consents = src
-	a.log.Info("consents", "in_force", set.Len(), "skipped", len(parsed.Skipped), "invalid", len(parsed.Problems))
-	return nil
-}
-
-// consentSource is where the configuration's Consents come from: the
-// files of consents, the policy folders, and no fetch (the caller adds
-// it).
-func consentSource(cfg *configs.Config, log *slog.Logger) *consent.Source {
-	cp := cfg.ConsentPolicy
-	src := &consent.Source{Paths: slices.Clone(cfg.Consents), Logger: log, Options: consent.Options{
-		Notice:   decision.Notice{Message: cp.Notice.Message, NextStep: cp.Notice.NextStep, Contact: cp.Notice.Contact},
-		Disclose: cp.Disclose(), Actors: map[string]consent.ActorMatch{}}}
-	for _, ac := range cp.Actors {
-		src.Options.Actors[ac.Reference] = consent.ActorMatch{ClientIDs: ac.ClientID, Classes: ac.Class, Issuers: ac.Issuer, Subjects: ac.Subject}
-	}
-	for _, p := range cfg.Policies {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			src.Paths = append(src.Paths, p)
-		}
-	}
-	return src
-}
-
-// errConsentsUnconfigured: Consents would be enforced with no
-// consent_policy saying what to tell the requester.
-func errConsentsUnconfigured(n int) error {
-	return fmt.Errorf("%d Consents were found in the policy folders, but consent_policy is not configured", n)
-}
-
-// run starts the holds' releaser and the Consents' fetch loop until ctx
-// ends.
-func (e *enforcement) run(ctx context.Context, eng *engine.Engine) {
-	if e.holds != nil {
-		go e.holds.Run(ctx)
-	}
-	if e.consents != nil {
-		go e.consents.Run(ctx, eng.SwapConsents)
-	}
 }
