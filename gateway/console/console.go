@@ -44,6 +44,7 @@ type Handler struct {
 	mux      *http.ServeMux
 	pages    map[string]*template.Template
 	sessions *sessions
+	guard    *signinGuard
 	static   http.Handler
 }
 
@@ -79,7 +80,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("console: assets: %w", err)
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux(), pages: pages,
-		sessions: newSessions(opts.Clock, opts.IdleTimeout, opts.MaxAge, opts.MaxSessions),
+		sessions: newSessions(opts.Clock, opts.IdleTimeout, opts.MaxAge, opts.MaxSessions), guard: newSigninGuard(),
 		static:   http.StripPrefix(Prefix+"assets/", http.FileServerFS(static))}
 	h.routes()
 	return h, nil

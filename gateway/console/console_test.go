@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,26 @@ func TestRevokedCredential(t *testing.T) {
 	}
 	if code, loc, _ := c.do("GET", "/console/decisions", nil); code != http.StatusSeeOther || loc != "/console/signin" {
 		t.Fatalf("next page: %d %q, want the sign-in form", code, loc)
+	}
+}
+
+// TestSigninGuard: after ten failed sign-ins an address waits out the
+// window, a right token included; then it may try again.
+func TestSigninGuard(t *testing.T) {
+	s := newStack(t)
+	c := s.client(t)
+	const maxFailed, window = 10, 5 * time.Minute // the guard's limits (guard.go)
+	for i := range maxFailed {
+		if code, _ := c.signIn("wrong-" + strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	code, body := c.signIn(auditorToken)
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins") {
+		t.Fatalf("after %d failures: %d\n%s", maxFailed, code, body)
+	}
+	s.clock.add(window)
+	if code, _ := c.signIn(auditorToken); code != http.StatusSeeOther {
+		t.Fatalf("after the window: %d", code)
 	}
 }

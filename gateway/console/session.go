@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -198,12 +200,20 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, "Enter your admin token or JWT.")
 		return
 	}
+	addr, now := clientAddr(r), h.opts.Clock()
+	if wait := h.guard.wait(addr, now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		refuse(http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins from this address; try again in %s.", human(wait)))
+		return
+	}
 	// A cheap API call checks the credential (and journals the sign-in).
 	res := h.call(r, &session{credential: cred}, http.MethodGet, "/api/chains", nil, nil)
 	if res.err != nil {
+		h.guard.failed(addr, now)
 		refuse(http.StatusUnauthorized, "Sign-in refused: "+res.err.Error())
 		return
 	}
+	h.guard.succeeded(addr)
 	ss := h.sessions.create(cred)
 	setCookie(w, r, signinCookie, "")
 	setCookie(w, r, cookieName, ss.id)
