@@ -81,7 +81,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux(), pages: pages,
 		sessions: newSessions(opts.Clock, opts.IdleTimeout, opts.MaxAge, opts.MaxSessions), guard: newSigninGuard(),
-		static:   http.StripPrefix(Prefix+"assets/", http.FileServerFS(static))}
+		static: http.StripPrefix(Prefix+"assets/", http.FileServerFS(static))}
 	h.routes()
 	return h, nil
 }
