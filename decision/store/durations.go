@@ -72,7 +72,7 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	held := fmt.Sprintf("(r.action = 'delay' AND %s IS NOT NULL)", holdID)
 	collected, fulfilled := d.JSON("hold", "collected_at"), d.JSON("fulfilled_at")
 	dur := fmt.Sprintf("CASE WHEN %[1]s THEN %[2]s - %[4]s ELSE %[3]s - %[4]s END",
-		held, d.Micros(collected), d.Micros(fulfilled), d.ReceivedMicros)
+		held, d.Micros(collected), d.Micros(fulfilled), d.TimeMicros("r.received_at"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "WITH d AS (SELECT %s AS k, CASE WHEN %s THEN 1 ELSE 0 END AS h, %s AS dur FROM %s", key, held, dur, from)
 	if len(where) > 0 {
@@ -97,13 +97,6 @@ func DurationsSQL(q DurationQuery, d *ReportDialect) (string, []any, error) {
 	}
 	b.WriteString(" FROM o GROUP BY k, h, n ORDER BY k, h")
 	return b.String(), args, nil
-}
-
-// Rows is what ScanDurations reads: *sql.Rows and pgx.Rows both are.
-type Rows interface {
-	Next() bool
-	Scan(dest ...any) error
-	Err() error
 }
 
 // ScanDurations reads the rows of the DurationsSQL query of q, sorted

@@ -132,8 +132,9 @@ type ReportDialect struct {
 	// Micros converts a text expression holding an RFC 3339 time to Unix
 	// microseconds.
 	Micros func(text string) string
-	// ReceivedMicros is r.received_at in Unix microseconds.
-	ReceivedMicros string
+	// TimeMicros converts an expression of received_at's type (such as
+	// min(r.received_at)) to Unix microseconds.
+	TimeMicros func(expr string) string
 	// Bucket is the start date (2006-01-02 text) of r.received_at's bucket.
 	Bucket func(b Bucket) string
 	// DataClasses is a FROM-clause addition yielding dc.value, one row
@@ -250,7 +251,7 @@ func (d *ReportDialect) reportFrom(f ReportFilter, dims []Dimension) (from strin
 
 // AggregateSQL renders q as one SELECT returning, per group, its keys
 // (text, in q.By order), the count, the least and greatest received_at
-// and the greatest record id. Every value is a bound argument.
+// in Unix microseconds and the greatest record id (read by ScanGroups). Every value is a bound argument.
 func AggregateSQL(q Aggregate, d *ReportDialect) (string, []any, error) {
 	exprs := make([]string, len(q.By))
 	for i, dim := range q.By {
@@ -267,7 +268,7 @@ func AggregateSQL(q Aggregate, d *ReportDialect) (string, []any, error) {
 		b.WriteString(e)
 		b.WriteString(", ")
 	}
-	b.WriteString("count(*), min(r.received_at), max(r.received_at), max(r.id) FROM ")
+	fmt.Fprintf(&b, "count(*), %s, %s, max(r.id) FROM ", d.TimeMicros("min(r.received_at)"), d.TimeMicros("max(r.received_at)"))
 	b.WriteString(from)
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")

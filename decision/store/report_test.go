@@ -12,12 +12,12 @@ import (
 // reportTestDialect renders JSON and times as markers, to check the SQL
 // builders without a database.
 var reportTestDialect = &ReportDialect{
-	Dialect:        SQLite,
-	JSON:           func(path ...string) string { return "J(" + strings.Join(path, ".") + ")" },
-	Micros:         func(text string) string { return "M(" + text + ")" },
-	ReceivedMicros: "r.received_at",
-	Bucket:         func(b Bucket) string { return "B(" + string(b) + ")" },
-	DataClasses:    ", DC dc",
+	Dialect:     SQLite,
+	JSON:        func(path ...string) string { return "J(" + strings.Join(path, ".") + ")" },
+	Micros:      func(text string) string { return "M(" + text + ")" },
+	TimeMicros:  func(expr string) string { return "T(" + expr + ")" },
+	Bucket:      func(b Bucket) string { return "B(" + string(b) + ")" },
+	DataClasses: ", DC dc",
 }
 
 func TestAggregateSQLBindsEveryValue(t *testing.T) {
@@ -25,7 +25,7 @@ func TestAggregateSQLBindsEveryValue(t *testing.T) {
 		Flags: []decision.Flag{"x'y"}, NotFlags: []decision.Flag{decision.FlagSpooled, "50%"}, Patient: "p'1", Subject: "s;--", Policy: "a_b"}
 	q := Aggregate{Filter: f, By: []Dimension{DimBucket, DimPatient, DimDataClass, DimNoticeSent}, Bucket: Week, MinCount: 2, Limit: 10}
 	for _, d := range []*ReportDialect{reportTestDialect, {Dialect: Postgres, JSON: reportTestDialect.JSON, Micros: reportTestDialect.Micros,
-		ReceivedMicros: "x", Bucket: reportTestDialect.Bucket, DataClasses: ", DC dc", DocJoin: " JOIN DOC"}} {
+		TimeMicros: reportTestDialect.TimeMicros, Bucket: reportTestDialect.Bucket, DataClasses: ", DC dc", DocJoin: " JOIN DOC"}} {
 		sqlText, args, err := AggregateSQL(q, d)
 		if err != nil {
 			t.Fatal(err)

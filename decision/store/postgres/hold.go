@@ -77,21 +77,8 @@ func (s *Store) Holds(ctx context.Context, q store.HoldQuery) ([]store.Hold, err
 		return nil, fmt.Errorf("postgres: holds: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Hold
-	for rows.Next() {
-		var doc []byte
-		var version int64
-		if err := rows.Scan(&doc, &version); err != nil {
-			return nil, fmt.Errorf("postgres: holds: %w", err)
-		}
-		h, err := store.DecodeHold(doc, nil, nil, version)
-		if err != nil {
-			return nil, err
-		}
-		h.Partial = true
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanHoldList(rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: holds: %w", err)
 	}
 	return out, nil

@@ -22,28 +22,9 @@ func (s *Store) Records(ctx context.Context, q store.Query) ([]decision.Record, 
 		return nil, "", fmt.Errorf("postgres: records: %w", err)
 	}
 	defer rows.Close()
-	limit := q.PageLimit()
-	out := make([]decision.Record, 0, min(limit, 256))
-	for rows.Next() {
-		var doc []byte
-		var spooled bool
-		if err := rows.Scan(&doc, &spooled); err != nil {
-			return nil, "", fmt.Errorf("postgres: records: %w", err)
-		}
-		r, err := store.DecodeRecord(doc, spooled)
-		if err != nil {
-			return nil, "", fmt.Errorf("postgres: records: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, next, err := store.ScanRecords(rows, q)
+	if err != nil {
 		return nil, "", fmt.Errorf("postgres: records: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = store.EncodeCursor(last.ReceivedAt.UnixMicro(), last.ID)
 	}
 	return out, next, nil
 }

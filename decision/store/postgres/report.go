@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/ehigate/ehigate/decision/store"
 )
 
@@ -21,7 +19,7 @@ var reportDialect = &store.ReportDialect{
 	Micros: func(text string) string {
 		return "(extract(epoch from (" + text + ")::timestamptz) * 1000000)::bigint"
 	},
-	ReceivedMicros: "(extract(epoch from r.received_at) * 1000000)::bigint",
+	TimeMicros: func(expr string) string { return "(extract(epoch from " + expr + ") * 1000000)::bigint" },
 	Bucket: func(b store.Bucket) string {
 		unit := map[store.Bucket]string{store.Day: "day", store.Week: "week", store.Month: "month"}[b]
 		return "to_char(date_trunc('" + unit + "', r.received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
@@ -40,28 +38,10 @@ func (s *Store) Aggregate(ctx context.Context, q store.Aggregate) ([]store.Group
 		return nil, fmt.Errorf("postgres: aggregate: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Group
-	keys := make([]pgtype.Text, len(q.By))
-	dest := make([]any, 0, len(q.By)+4)
-	for i := range keys {
-		dest = append(dest, &keys[i])
-	}
-	var g store.Group
-	dest = append(dest, &g.Count, &g.First, &g.Last, &g.Example)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("postgres: aggregate: %w", err)
-		}
-		row := store.Group{Keys: make([]string, len(keys)), Count: g.Count, Example: g.Example, First: g.First.UTC(), Last: g.Last.UTC()}
-		for i, k := range keys {
-			row.Keys[i] = k.String
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanGroups(rows, q)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: aggregate: %w", err)
 	}
-	store.SortGroups(out)
 	return out, nil
 }
 

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ehigate/ehigate/decision/store"
 )
@@ -21,7 +19,7 @@ var reportDialect = &store.ReportDialect{
 	Micros: func(text string) string {
 		return "CAST(round(unixepoch(" + text + ", 'subsec') * 1000000) AS INTEGER)"
 	},
-	ReceivedMicros: "r.received_at",
+	TimeMicros: func(expr string) string { return expr }, // stored as Unix microseconds
 	Bucket: func(b store.Bucket) string {
 		switch b {
 		case store.Week:
@@ -45,30 +43,10 @@ func (s *Store) Aggregate(ctx context.Context, q store.Aggregate) ([]store.Group
 		return nil, fmt.Errorf("sqlite: aggregate: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Group
-	keys := make([]sql.NullString, len(q.By))
-	dest := make([]any, 0, len(q.By)+4)
-	for i := range keys {
-		dest = append(dest, &keys[i])
-	}
-	var g store.Group
-	var first, last int64
-	dest = append(dest, &g.Count, &first, &last, &g.Example)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("sqlite: aggregate: %w", err)
-		}
-		row := store.Group{Keys: make([]string, len(keys)), Count: g.Count, Example: g.Example,
-			First: time.UnixMicro(first).UTC(), Last: time.UnixMicro(last).UTC()}
-		for i, k := range keys {
-			row.Keys[i] = k.String
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanGroups(rows, q)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: aggregate: %w", err)
 	}
-	store.SortGroups(out)
 	return out, nil
 }
 
