@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ehigate/ehigate/configs"
-	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/store"
 	"github.com/ehigate/ehigate/gateway/hold"
 )
@@ -58,11 +56,7 @@ func runHoldsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			q.States = append(q.States, st)
 		}
 	}
-	cfg, err := configs.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigStore(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -111,20 +105,12 @@ func runHoldsRelease(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "usage: ehigate holds release HOLD-ID --config FILE --by NAME --reason TEXT")
 		return errUsage
 	}
-	cfg, err := configs.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigStore(ctx, *file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	signer, err := loadSigner(cfg, true)
-	if err != nil {
-		return err
-	}
-	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg), Signer: signer})
+	w, err := openCLIJournal(ctx, st, cfg)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,32 @@ func openStore(ctx context.Context, cfg *configs.Config) (store.Store, error) {
 	return sqlite.Open(ctx, cfg.Store.SQLite.Path)
 }
 
+// openConfigStore loads the configuration file and opens its record
+// store, for the commands that read or change records.
+func openConfigStore(ctx context.Context, file string) (*configs.Config, store.Store, error) {
+	cfg, err := configs.Load(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
+// openCLIJournal opens the command line's own chain ("cli@" and the
+// gateway's chain name), signed with the gateway's key like the gateway's
+// chain, so that verify covers what the command line writes too (Close
+// seals the chain with a checkpoint).
+func openCLIJournal(ctx context.Context, st store.Store, cfg *configs.Config) (*journal.Writer, error) {
+	signer, err := loadSigner(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	return journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg), Signer: signer})
+}
+
 // openJournal starts the gateway's journal writer: signed checkpoints,
 // and a spool for when the store cannot be reached (replayed first).
 func openJournal(ctx context.Context, cfg *configs.Config, st store.Store, log *slog.Logger, m *telemetry.Metrics) (*journal.Writer, *journal.Signer, error) {

@@ -10,10 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/configs/yamlx"
 	"github.com/ehigate/ehigate/decision"
-	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/notices"
 	"github.com/ehigate/ehigate/decision/store"
 	"github.com/ehigate/ehigate/gateway/admin"
@@ -42,11 +40,7 @@ func runNotices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stderr, "ehigate notices: --within: %v\n", err)
 		return errUsage
 	}
-	cfg, err := configs.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigStore(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -122,16 +116,12 @@ func runNoticeSent(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return errUsage
 		}
 	}
-	cfg, err := configs.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigStore(ctx, *file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg)})
+	w, err := openCLIJournal(ctx, st, cfg)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/decision"
 	"github.com/ehigate/ehigate/decision/policy"
+	"github.com/ehigate/ehigate/decision/store"
 )
 
 // writeConfig writes a configuration using the given policy paths.
@@ -222,6 +223,7 @@ func TestPolicySetLifecycle(t *testing.T) {
 	if code := run(ctx, []string{"notices", "sent", id, "--config", cfgFile, "--by", "records office", "--channel", "mail"}, &out, io.Discard); code != 0 {
 		t.Fatalf("notices sent: exit %d\n%s", code, out.String())
 	}
+	sealedAtHead(t, cfgFile)
 	if code := run(ctx, []string{"notices", "sent", id, "--config", cfgFile, "--by", "x", "--channel", "mail"}, io.Discard, io.Discard); code == 0 {
 		t.Fatal("a notice was marked sent twice")
 	}
@@ -242,5 +244,27 @@ func TestPolicySetLifecycle(t *testing.T) {
 	}
 	if rec.Notice == nil || rec.Notice.SentAt == nil || rec.Notice.Channel != "mail" || !rec.HasFlag(decision.FlagNoticeSent) || !rec.HasFlag(decision.FlagNoticeRequired) {
 		t.Fatalf("record %+v", rec)
+	}
+}
+
+// sealedAtHead checks that the command line's chain is signed and sealed
+// like the gateway's: its last entry is under a sealing checkpoint.
+func sealedAtHead(t *testing.T, cfgFile string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, st, err := openConfigStore(ctx, cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	chain := "cli@" + chainName(cfg)
+	head, _, _ := st.Head(ctx, chain)
+	sealed := false
+	st.Checkpoints(ctx, chain, head, func(cp store.Checkpoint) error {
+		sealed = sealed || cp.Sealed && cp.Seq == head
+		return nil
+	})
+	if !sealed {
+		t.Errorf("the command line's chain is not sealed at its head (%d)", head)
 	}
 }

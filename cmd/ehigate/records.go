@@ -14,7 +14,6 @@ import (
 	"github.com/ehigate/ehigate/configs"
 	"github.com/ehigate/ehigate/configs/yamlx"
 	"github.com/ehigate/ehigate/decision"
-	"github.com/ehigate/ehigate/decision/journal"
 	"github.com/ehigate/ehigate/decision/store"
 )
 
@@ -69,11 +68,7 @@ func runRecords(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			q.Action = append(q.Action, a)
 		}
 	}
-	cfg, err := configs.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, st, err := openConfigStore(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -110,13 +105,7 @@ func recordAccess(ctx context.Context, st store.Store, cfg *configs.Config, by, 
 			by = "unknown"
 		}
 	}
-	// Signed like the gateway's chain, so that verify covers the command
-	// line's entries too (Close seals the chain with a checkpoint).
-	signer, err := loadSigner(cfg, true)
-	if err != nil {
-		return err
-	}
-	w, err := journal.Open(ctx, st, journal.Options{Chain: "cli@" + chainName(cfg), Signer: signer})
+	w, err := openCLIJournal(ctx, st, cfg)
 	if err != nil {
 		return err
 	}
