@@ -383,7 +383,11 @@ func TestRedactionBatchResponse(t *testing.T) {
 			t.Errorf("body has %s", absent)
 		}
 	}
-	r, ok := byID(t, hs.records())[resp.Header.Get(gateway.HeaderDecision)]
+	id := resp.Header.Get(gateway.HeaderDecision)
+	if !bytes.Contains(got.Entry[1].Response.Outcome, []byte("decision "+id)) {
+		t.Errorf("the withheld entry's outcome does not name decision %s: %s", id, got.Entry[1].Response.Outcome)
+	}
+	r, ok := byID(t, hs.records())[id]
 	if !ok {
 		t.Fatal("no record")
 	}
